@@ -1,0 +1,115 @@
+import { awscdk, javascript } from 'projen';
+
+// aws-cdk-lib floor: cdk-nag 3.x (used by the test suite and recommended to users) needs >= 2.257.0.
+const CDK_VERSION = '2.257.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-stream-triggered-table',
+  description:
+    'A DynamoDB table whose every item change runs code: stream, Lambda event source mapping, bundled change-log handler, failure destination that loses no record, alarms and least-privilege IAM.',
+  author: 'cdk-stream-triggered-table contributors',
+  authorAddress: 'maintainers@cdk-stream-triggered-table.dev',
+  repositoryUrl: 'https://github.com/cdk-stream-triggered-table/cdk-stream-triggered-table.git',
+  license: 'Apache-2.0',
+  keywords: ['aws-cdk', 'cdk', 'dynamodb', 'dynamodb-streams', 'lambda', 'event-source-mapping', 'construct'],
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  sampleCode: false,
+  github: false,
+  release: false,
+
+  cdkVersion: CDK_VERSION,
+  constructsVersion: '10.5.1',
+  // typescript "latest" (7.x) breaks ts-node and ts-jest: keep jsii and TypeScript on the same line.
+  jsiiVersion: '~5.9.0',
+  typescriptVersion: '~5.9.0',
+
+  // Publishing targets (only the npm package is built on these machines).
+  publishToPypi: {
+    distName: 'cdk-stream-triggered-table',
+    module: 'cdk_stream_triggered_table',
+  },
+  publishToMaven: {
+    javaPackage: 'dev.cdkstreamtriggeredtable',
+    mavenGroupId: 'dev.cdk-stream-triggered-table',
+    mavenArtifactId: 'cdk-stream-triggered-table',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkStreamTriggeredTable',
+    packageId: 'CdkStreamTriggeredTable',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-stream-triggered-table/cdk-stream-triggered-table-go',
+  },
+
+  // Pinned so that the bundled handler (and therefore asset hashes) is reproducible.
+  bundlerOptions: { esbuildVersion: '0.25.12' },
+
+  devDeps: [
+    '@types/node@^20',
+    '@types/aws-lambda@^8.10.0',
+    '@aws-lambda-powertools/logger@2.36.0',
+    '@aws-sdk/util-dynamodb@3.996.9',
+    '@aws-sdk/client-dynamodb@^3.919.0',
+    '@aws-sdk/client-dynamodb-streams@^3.919.0',
+    'amplify-dynamodb-simulator@2.9.30',
+    'aws-cdk@2.1148.1',
+    'cdk-nag@3.0.2',
+  ],
+  jestOptions: {
+    jestConfig: {
+      testTimeout: 120_000,
+    },
+  },
+  gitignore: ['/cdk.out', '/examples/**/cdk.out', '/.local-runner'],
+
+});
+
+// The bundled change-log handler: built by esbuild into assets/ at build time and shipped in the tarball,
+// so consumers need neither esbuild nor Docker. Everything is inlined (including @aws-sdk/*), so the
+// handler does not depend on the SDK version of the managed runtime.
+const bundleHandler = project.addTask('bundle:stream-handler', {
+  description: 'Bundle the change-log handler into assets/stream-handler/index.js',
+  exec: [
+    'esbuild lambda/stream-handler/index.ts --bundle --platform=node --target=node20 --format=cjs',
+    '--minify --legal-comments=none --outfile=assets/stream-handler/index.js',
+  ].join(' '),
+});
+project.bundler.bundleTask.spawn(bundleHandler);
+
+// Sources outside src/ (handler, offline runner, examples, scripts) get their own type-checked
+// tsconfig so eslint's project service can lint them.
+for (const dir of ['lambda', 'local', 'examples', 'scripts']) {
+  new javascript.TypescriptConfig(project, {
+    fileName: `${dir}/tsconfig.json`,
+    extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
+    include: ['**/*.ts'],
+    exclude: ['**/cdk.out'],
+    compilerOptions: { rootDir: '..', noEmit: true },
+  });
+  project.eslint?.addLintPattern(dir);
+}
+
+// Tests exercise the built handler asset (what ships), so it is bundled before jest runs.
+project.testTask.prependSpawn(project.bundler.bundleTask);
+
+// The demo: synthesizes the example app with the real CDK CLI and prints what it creates.
+const demo = project.addTask('demo', {
+  description: 'Synthesize the example app with the CDK CLI and print what it creates',
+});
+demo.spawn(project.bundler.bundleTask);
+demo.exec('ts-node --project scripts/tsconfig.json scripts/demo.ts');
+
+// The README's two commands work on a fresh clone: the bootstrap installs dependencies when they are
+// missing (or stale) before projen itself is needed.
+project.package.setScript('test', 'node scripts/bootstrap.js && projen test');
+project.package.setScript('demo', 'node scripts/bootstrap.js && projen demo');
+
+// Handler sources, examples and scripts are for the repository, not the tarball (the built asset is).
+project.addPackageIgnore('/lambda/');
+project.addPackageIgnore('/examples/');
+project.addPackageIgnore('/scripts/');
+project.addPackageIgnore('/.ci/');
+
+project.synth();
