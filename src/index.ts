@@ -1,1 +1,5 @@
-export {};
+export * from './stream-triggered-table';
+export * from './stream-handler';
+export * from './failure-destination';
+export * from './stream-filter';
+export * from './alarms';
