@@ -60,6 +60,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   jestOptions: {
     jestConfig: {
       testTimeout: 120_000,
+      setupFiles: ['<rootDir>/test/setup-env.ts'],
     },
   },
   gitignore: ['/cdk.out', '/examples/**/cdk.out', '/.local-runner'],

@@ -37,7 +37,7 @@ export function createAlarm(
   if (!period.isUnresolved()) {
     const s = period.toSeconds({ integral: false });
     if (s < 60 || s % 60 !== 0) {
-      throw new Error(`${propName}.period must be a whole number of minutes (Lambda publishes metrics every minute), got ${period.toHumanString()}`);
+      throw new Error(`${propName}.period must be a whole number of minutes (Lambda publishes metrics every minute), got ${s} seconds`);
     }
   }
   const withPeriod = (metric as cloudwatch.Metric | cloudwatch.MathExpression).with({ period });

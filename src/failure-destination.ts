@@ -169,7 +169,7 @@ class QueueDestination extends FailureDestination {
   constructor(private readonly queue: sqs.IQueue) {
     super();
     if (queue.fifo === true) {
-      throw new Error(`failureDestination must be a standard SQS queue, got the FIFO queue ${describe(queue.queueName)}`);
+      throw new Error(`failureDestination must be a standard SQS queue, got the FIFO queue ${describe(queue.queueName, queue.node.path)}`);
     }
   }
 
@@ -182,7 +182,7 @@ class TopicDestination extends FailureDestination {
   constructor(private readonly topic: sns.ITopic) {
     super();
     if (topic.fifo === true) {
-      throw new Error(`failureDestination must be a standard SNS topic, got the FIFO topic ${describe(topic.topicName)}`);
+      throw new Error(`failureDestination must be a standard SNS topic, got the FIFO topic ${describe(topic.topicName, topic.node.path)}`);
     }
   }
 
@@ -220,6 +220,7 @@ class LeastPrivilegeS3Destination implements lambda.IEventSourceDlq {
   }
 }
 
-function describe(name: string): string {
-  return Token.isUnresolved(name) ? '(token)' : JSON.stringify(name);
+/** A resource's name when it is known at synth time, else its construct path. */
+function describe(name: string, path: string): string {
+  return Token.isUnresolved(name) ? path : JSON.stringify(name);
 }

@@ -105,7 +105,7 @@ class PatternChecker {
     if (path.length === 1) return path[0] === 'dynamodb' || path[0] === 'userIdentity';
     if (path[0] !== 'dynamodb') return false;
     if (path.length === 2) return IMAGE_KEYS.includes(path[1]);
-    if (this.isTypeKeyLevel(path.slice(0, -1))) return true; // an attribute: {"S": ...}
+    if (this.isTypeKeyLevel(path)) return true; // an attribute: {"S": ...}
     const last = path[path.length - 1];
     return path.length >= 4 && IMAGE_KEYS.includes(path[1]) && (last === 'M' || last === 'L');
   }
@@ -119,7 +119,7 @@ class PatternChecker {
       this.fail(here, 'uses exists on a value that is not a leaf (it is an object in stream records): it can never match; '
         + `put it under a leaf, e.g. {"${here[here.length - 1]}": {"S": [{"exists": true}]}}`);
     }
-    if (this.isTypeKeyLevel(here.slice(0, -1))) {
+    if (this.isTypeKeyLevel(here)) {
       // here = dynamodb.<image>.<attr>: an array directly under the attribute name has no type key.
       this.fail(here, `leaves out the DynamoDB type key and can never match; write {"${here[here.length - 1]}": {"S": ${JSON.stringify(values)}}} `
         + '(or the type the attribute has)');

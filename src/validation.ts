@@ -105,7 +105,7 @@ function durationRange(name: string, value: Duration | undefined, minSeconds: nu
   if (value === undefined || value.isUnresolved()) return;
   const ms = value.toMilliseconds();
   if (ms % 1000 !== 0 || ms < minSeconds * 1000 || ms > maxSeconds * 1000) {
-    throw new Error(`${name} must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got ${value.toHumanString()}`);
+    throw new Error(`${name} must be a whole number of seconds between ${minSeconds} and ${maxSeconds}, got ${ms / 1000} seconds`);
   }
 }
 

@@ -1,0 +1,48 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { StreamTriggeredTable, StreamTriggeredTableProps } from '../src';
+
+export const PK: dynamodb.Attribute = { name: 'pk', type: dynamodb.AttributeType.STRING };
+
+/** A fresh stack in a fixed environment, so templates are deterministic. */
+export function newStack(): Stack {
+  const app = new App();
+  return new Stack(app, 'TestStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+}
+
+/** Synthesizes one StreamTriggeredTable and returns the construct, its stack and template. */
+export function synth(props: StreamTriggeredTableProps, configure?: (stack: Stack) => Partial<StreamTriggeredTableProps>) {
+  const stack = newStack();
+  const extra = configure ? configure(stack) : {};
+  const construct = new StreamTriggeredTable(stack, 'Orders', { ...props, ...extra });
+  const template = Template.fromStack(stack);
+  return { stack, construct, template, annotations: Annotations.fromStack(stack) };
+}
+
+/** Builds props in a stack and returns the error the construct throws (or fails the test). */
+export function synthError(props: StreamTriggeredTableProps | ((stack: Stack) => StreamTriggeredTableProps)): string {
+  const stack = newStack();
+  try {
+    // Factories (for example FailureDestination.queue) may refuse their input before the construct does.
+    const resolved = typeof props === 'function' ? props(stack) : props;
+    new StreamTriggeredTable(stack, 'Orders', resolved);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected the construct to throw, but it synthesized');
+}
+
+/** The single resource of a type in a template (fails when there is not exactly one). */
+export function onlyResource(template: Template, type: string): { Properties: any; [k: string]: any } {
+  const found = Object.values(template.findResources(type));
+  if (found.length !== 1) throw new Error(`expected exactly one ${type}, found ${found.length}`);
+  return found[0] as any;
+}
+
+/** Replaces asset hashes, so snapshots move only when the template does. */
+export const assetHashSerializer: jest.SnapshotSerializerPlugin = {
+  test: (val: unknown) => typeof val === 'string' && /[0-9a-f]{64}/.test(val) && !val.includes('[ASSET-HASH]'),
+  serialize: (val: string, config, indentation, depth, refs, printer) =>
+    printer(val.replace(/[0-9a-f]{64}/g, '[ASSET-HASH]'), config, indentation, depth, refs),
+};
