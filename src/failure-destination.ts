@@ -213,8 +213,9 @@ class LeastPrivilegeS3Destination implements lambda.IEventSourceDlq {
       actions: ['s3:PutObject'],
       resources: [this.bucket.arnForObjects('aws/lambda/*')],
     }));
+    // A single PutObject under SSE-KMS needs only a data key (no Decrypt, no ReEncrypt).
     if (this.bucket.encryptionKey && targetHandler.role) {
-      this.bucket.encryptionKey.grantEncrypt(targetHandler.role);
+      this.bucket.encryptionKey.grant(targetHandler.role, 'kms:GenerateDataKey');
     }
     return { destination: this.bucket.bucketArn };
   }
