@@ -58,6 +58,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@3.0.2',
   ],
   jestOptions: {
+    // Snapshots must fail on drift: never rewrite them during `npm test` (update with `npx jest -u`).
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 120_000,
       setupFiles: ['<rootDir>/test/setup-env.ts'],
