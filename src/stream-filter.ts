@@ -66,6 +66,11 @@ export abstract class AttributeCondition {
     return new Condition({ S: [{ 'anything-but': [...values] }] });
   }
 
+  /** The string attribute is present and does not start with the prefix. */
+  public static stringAnythingButPrefix(prefix: string): AttributeCondition {
+    return new Condition({ S: [{ 'anything-but': { prefix } }] });
+  }
+
   /**
    * The number attribute equals one of the values, compared as the exact strings DynamoDB
    * stores (`"42"`, not `"42.0"`). Range comparisons are impossible on stream records: DynamoDB

@@ -10,6 +10,7 @@ describe('AttributeCondition fragments', () => {
     [AttributeCondition.stringSuffix('.pdf'), { S: [{ suffix: '.pdf' }] }],
     [AttributeCondition.stringEqualsIgnoreCase('shipped'), { S: [{ 'equals-ignore-case': 'shipped' }] }],
     [AttributeCondition.stringAnythingBut(['DRAFT']), { S: [{ 'anything-but': ['DRAFT'] }] }],
+    [AttributeCondition.stringAnythingButPrefix('tmp#'), { S: [{ 'anything-but': { prefix: 'tmp#' } }] }],
     [AttributeCondition.numberEquals(['42', '7.5']), { N: ['42', '7.5'] }],
     [AttributeCondition.booleanEquals(true), { BOOL: [true] }],
     [AttributeCondition.exists(AttributeValueType.STRING), { S: [{ exists: true }] }],
@@ -63,7 +64,7 @@ describe('StreamFilter patterns', () => {
   test('every typed helper passes the synth-time checks on a NEW_AND_OLD_IMAGES table', () => {
     const conditions = [
       AttributeCondition.stringEquals(['A']), AttributeCondition.stringPrefix('p'), AttributeCondition.stringSuffix('s'),
-      AttributeCondition.stringEqualsIgnoreCase('x'), AttributeCondition.stringAnythingBut(['y']), AttributeCondition.numberEquals(['1']),
+      AttributeCondition.stringEqualsIgnoreCase('x'), AttributeCondition.stringAnythingBut(['y']), AttributeCondition.stringAnythingButPrefix('z'), AttributeCondition.numberEquals(['1']),
       AttributeCondition.booleanEquals(false), AttributeCondition.exists(AttributeValueType.NUMBER),
       AttributeCondition.notExists(AttributeValueType.STRING), AttributeCondition.isNull(),
     ];
