@@ -103,17 +103,20 @@ describe('StreamTriggeredTable defaults', () => {
     const bucketId = template.getResourceId('AWS::S3::Bucket');
     expect(policy.Properties.PolicyDocument.Statement).toEqual([
       {
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
         Resource: { 'Fn::GetAtt': [template.getResourceId('AWS::Logs::LogGroup'), 'Arn'] },
       },
       { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: { 'Fn::GetAtt': [tableId, 'StreamArn'] } },
       {
-        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Effect: 'Allow',
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        Effect: 'Allow',
         Resource: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
       },
       { Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [bucketId, 'Arn'] } },
       {
-        Action: 's3:PutObject', Effect: 'Allow',
+        Action: 's3:PutObject',
+        Effect: 'Allow',
         Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/aws/lambda/*']] },
       },
     ]);
@@ -152,8 +155,14 @@ describe('StreamTriggeredTable defaults', () => {
   test('alarms: five, with the documented thresholds, missing data not breaching, no actions', () => {
     const fnId = template.getResourceId('AWS::Lambda::Function');
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'IteratorAge', Statistic: 'Maximum', Threshold: 300000, Period: 60, EvaluationPeriods: 5,
-      DatapointsToAlarm: 5, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Threshold: 300000,
+      Period: 60,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -164,8 +173,12 @@ describe('StreamTriggeredTable defaults', () => {
     });
     const esmId = template.getResourceId('AWS::Lambda::EventSourceMapping');
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'OnFailureDestinationDeliveredEventCount', Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1,
-      Period: 300, Dimensions: [{ Name: 'EventSourceMappingUUID', Value: { Ref: esmId } }],
+      MetricName: 'OnFailureDestinationDeliveredEventCount',
+      Namespace: 'AWS/Lambda',
+      Statistic: 'Sum',
+      Threshold: 1,
+      Period: 300,
+      Dimensions: [{ Name: 'EventSourceMappingUUID', Value: { Ref: esmId } }],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 1,
@@ -175,7 +188,8 @@ describe('StreamTriggeredTable defaults', () => {
           Id: 'dropped',
           MetricStat: Match.objectLike({
             Metric: { Dimensions: [{ Name: 'EventSourceMappingUUID', Value: { Ref: esmId } }], MetricName: 'DroppedEventCount', Namespace: 'AWS/Lambda' },
-            Period: 300, Stat: 'Sum',
+            Period: 300,
+            Stat: 'Sum',
           }),
         }),
         Match.objectLike({

@@ -29,8 +29,12 @@ test('cdk synth writes both stream-triggered tables with their documented wiring
     POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_SERVICE_NAME: 'stream-triggered-table', CHANGE_LOG_IMAGES: 'true', CHANGE_LOG_REDACT: '["email"]',
   });
   expect(orders.mapping).toMatchObject({
-    startingPosition: 'TRIM_HORIZON', batchSize: 100, maximumRetryAttempts: 10, maximumRecordAgeSeconds: 21600,
-    bisectBatchOnFunctionError: true, reportBatchItemFailures: true,
+    startingPosition: 'TRIM_HORIZON',
+    batchSize: 100,
+    maximumRetryAttempts: 10,
+    maximumRecordAgeSeconds: 21600,
+    bisectBatchOnFunctionError: true,
+    reportBatchItemFailures: true,
     filterPatterns: [{ dynamodb: { Keys: { pk: { S: [{ 'anything-but': { prefix: 'tmp#' } }] } } } }],
     onFailure: { kind: 's3' },
   });

@@ -124,7 +124,8 @@ describe('filters', () => {
 
   test('an existing table is checked against the view type the user declares', () => {
     expect(synthError((stack) => ({
-      existingTable: existing(stack), streamViewType: dynamodb.StreamViewType.KEYS_ONLY,
+      existingTable: existing(stack),
+      streamViewType: dynamodb.StreamViewType.KEYS_ONLY,
       filters: [f({ dynamodb: { NewImage: { s: { S: ['x'] } } } })],
     }))).toBe('filters[0]: dynamodb.NewImage reads NewImage, which a KEYS_ONLY stream never carries: it can never match');
   });
