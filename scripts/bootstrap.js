@@ -12,6 +12,8 @@ const lock = join(root, 'package-lock.json');
 
 const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs);
 if (stale) {
-  console.error('[bootstrap] installing dependencies (npm ci) ...');
-  execSync('npm ci --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
+  // `npm install` honours the lock file; `npm ci` refuses a lock without other platforms' optional
+  // native bindings, which this registry does not serve.
+  console.error('[bootstrap] installing dependencies (npm install) ...');
+  execSync('npm install --no-audit --no-fund', { cwd: root, stdio: 'inherit' });
 }
