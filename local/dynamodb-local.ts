@@ -142,7 +142,7 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, timeoutMs: 
   let failure: Error | undefined;
   child.once('error', (error: NodeJS.ErrnoException) => {
     failure = error.code === 'ENOENT'
-      ? new Error(`Java was not found (tried "${javaCommand}"). DynamoDB Local needs a Java runtime (17 or later): ` +
+      ? new Error(`Java was not found (tried "${javaCommand}"). DynamoDB Local needs a Java runtime: ` +
         'install one, e.g. `apt-get install default-jre-headless` (Debian/Ubuntu) or `brew install openjdk`, ' +
         'or set JAVA_HOME to an existing installation.')
       : new Error(`could not start DynamoDB Local with "${javaCommand}": ${error.message}`);
