@@ -13,7 +13,6 @@
  */
 // The AWS SDK clients are devDependencies: this script only runs in the repository (the generated
 // .eslintrc.json allows devDependencies under test/ only).
-/* eslint-disable import/no-extraneous-dependencies */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {

@@ -195,6 +195,9 @@ class BundledStreamHandler extends StreamHandler {
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      // With JSON logs Lambda filters application lines at its own level (and tells Powertools so):
+      // keep it equal to the handler's, or DEBUG lines would be dropped.
+      applicationLogLevelV2: lambda.ApplicationLogLevel[o.logLevel ?? HandlerLogLevel.INFO],
       description: 'Writes one structured JSON log line per DynamoDB item change (cdk-stream-triggered-table)',
       environment: {
         POWERTOOLS_LOG_LEVEL: o.logLevel ?? HandlerLogLevel.INFO,

@@ -47,7 +47,7 @@ describe('StreamTriggeredTable defaults', () => {
       Architectures: ['arm64'],
       MemorySize: 256,
       Timeout: 30,
-      LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: template.getResourceId('AWS::Logs::LogGroup') } },
+      LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', LogGroup: { Ref: template.getResourceId('AWS::Logs::LogGroup') } },
       Environment: {
         Variables: {
           POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -232,6 +232,8 @@ describe('bundled handler options', () => {
       Runtime: 'nodejs22.x',
       TracingConfig: { Mode: 'Active' },
       ReservedConcurrentExecutions: 5,
+      // Lambda filters JSON application logs at this level: it follows logLevel so DEBUG lines survive.
+      LoggingConfig: expect.objectContaining({ ApplicationLogLevel: 'DEBUG' }),
       Environment: {
         Variables: {
           POWERTOOLS_LOG_LEVEL: 'DEBUG',

@@ -4,8 +4,8 @@
  *
  * Bundled by `npx projen bundle` into assets/stream-handler/index.js with every dependency inlined.
  */
-import { Logger } from '@aws-lambda-powertools/logger'; // eslint-disable-line import/no-extraneous-dependencies
-import type { LogLevel } from '@aws-lambda-powertools/logger/types'; // eslint-disable-line import/no-extraneous-dependencies
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { BatchSummary } from './batch-summary';
 import { readConfig } from './config';
