@@ -115,6 +115,7 @@ project.package.setScript('demo', 'node scripts/bootstrap.js && projen demo');
 project.addPackageIgnore('/lambda/');
 project.addPackageIgnore('/examples/');
 project.addPackageIgnore('/scripts/');
+project.addPackageIgnore('/local/');
 project.addPackageIgnore('/.ci/');
 
 project.synth();
