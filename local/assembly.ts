@@ -61,6 +61,9 @@ export interface StreamTriggeredTableDefinition {
   /** The construct path of the mapping's parent, e.g. `OrdersExample/Orders`. */
   readonly id: string;
   readonly stackName: string;
+  /** The stack's region and account (from the assembly's environment), when they are concrete. */
+  readonly region?: string;
+  readonly account?: string;
   readonly table: TableDefinition;
   readonly handler: FunctionDefinition;
   readonly mapping: MappingDefinition;
@@ -81,7 +84,10 @@ export function readAssembly(cdkOut: string): StreamTriggeredTableDefinition[] {
   for (const [stackName, artifact] of Object.entries<any>(manifest.artifacts ?? {})) {
     if (artifact.type !== 'aws:cloudformation:stack') continue;
     const template = JSON.parse(readFileSync(path.join(cdkOut, artifact.properties.templateFile), 'utf-8'));
-    found.push(...readTemplate(stackName, template, cdkOut));
+    // "aws://123456789012/eu-west-1", or unknown-account / unknown-region for environment-agnostic stacks.
+    const env = /^aws:\/\/([^/]+)\/(.+)$/.exec(artifact.environment ?? '');
+    const concrete = (v: string | undefined) => (v && !v.startsWith('unknown-') ? v : undefined);
+    found.push(...readTemplate(stackName, template, cdkOut).map((t) => ({ ...t, account: concrete(env?.[1]), region: concrete(env?.[2]) })));
   }
   return found;
 }
