@@ -197,6 +197,7 @@ const CASES: Array<[string, unknown, Name[]]> = [
   ['malformed: anything-but empty list', { eventName: [{ 'anything-but': [] }] }, []],
   ['malformed: anything-but wildcard', { eventName: [{ 'anything-but': { wildcard: 'I*' } }] }, []],
   ['malformed: anything-but prefix with a number', { eventName: [{ 'anything-but': { prefix: 1 } }] }, []],
+  ['malformed: anything-but equals-ignore-case with a number', { eventName: [{ 'anything-but': { 'equals-ignore-case': [1] } }] }, []],
   ['malformed: nested array value', { eventName: [['INSERT']] }, []],
   ['malformed: equals-ignore-case with a number', { eventName: [{ 'equals-ignore-case': 1 }] }, []],
   ['malformed: not an object', ['INSERT'], []],
