@@ -114,10 +114,12 @@ class PatternChecker {
     if (values.length === 0) {
       this.fail(here, 'is an empty array, which matches nothing');
     }
-    const usesExists = values.some((v) => isPlainObject(v) && 'exists' in v);
-    if (usesExists && this.isObjectInRecords(here)) {
-      this.fail(here, 'uses exists on a value that is not a leaf (it is an object in stream records): it can never match; '
-        + `put it under a leaf, e.g. {"${here[here.length - 1]}": {"S": [{"exists": true}]}}`);
+    const existsRule = values.find((v) => isPlainObject(v) && 'exists' in v) as { exists: unknown } | undefined;
+    if (existsRule && this.isObjectInRecords(here)) {
+      // exists applies to leaves: on an object, true never matches and false matches every record.
+      const effect = existsRule.exists === false ? 'it matches every record' : 'it can never match';
+      this.fail(here, `uses exists on a value that is not a leaf (it is an object in stream records): ${effect}; `
+        + `put it under a leaf, e.g. {"${here[here.length - 1]}": {"S": [{"exists": ${String(existsRule.exists)}}]}}`);
     }
     if (this.isTypeKeyLevel(here)) {
       // here = dynamodb.<image>.<attr>: an array directly under the attribute name has no type key.

@@ -142,12 +142,12 @@ describe('filters', () => {
 
   test('exists on a non-leaf (an attribute)', () => {
     expect(synthError({ partitionKey: PK, filters: [f({ dynamodb: { NewImage: { email: [{ exists: true }] } } })] }))
-      .toMatch(/^filters\[0\]: dynamodb\.NewImage\.email uses exists on a value that is not a leaf/);
+      .toMatch(/^filters\[0\]: dynamodb\.NewImage\.email uses exists on a value that is not a leaf \(it is an object in stream records\): it can never match; /);
   });
 
-  test('exists on a non-leaf (userIdentity)', () => {
+  test('exists: false on a non-leaf (userIdentity) would match every record', () => {
     expect(synthError({ partitionKey: PK, filters: [f({ userIdentity: [{ exists: false }] })] }))
-      .toMatch(/^filters\[0\]: userIdentity uses exists on a value that is not a leaf/);
+      .toMatch(/^filters\[0\]: userIdentity uses exists on a value that is not a leaf \(it is an object in stream records\): it matches every record; /);
   });
 
   test('an unknown type key', () => {
