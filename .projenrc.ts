@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, javascript, JsonFile } from 'projen';
 
 // aws-cdk-lib floor: cdk-nag 3.x (used by the test suite and recommended to users) needs >= 2.257.0.
 const CDK_VERSION = '2.257.0';
@@ -65,7 +65,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       setupFiles: ['<rootDir>/test/setup-env.ts'],
     },
   },
-  gitignore: ['/cdk.out', '/examples/**/cdk.out', '/.local-runner'],
+  gitignore: ['/cdk.out', '/examples/**/cdk.out', '/.local-runner', '/examples/**/.local-runner'],
 
 });
 
@@ -80,6 +80,35 @@ const bundleHandler = project.addTask('bundle:stream-handler', {
   ].join(' '),
 });
 project.bundler.bundleTask.spawn(bundleHandler);
+
+// The offline runner (local/): its CLI, its programmatic API and the worker that hosts a function, bundled
+// with the AWS SDK inlined so the package needs no runtime dependency. The DynamoDB Local jar is looked up
+// at run time in the user's project (it ships in the amplify-dynamodb-simulator npm package).
+const bundleRunner = project.addTask('bundle:local-runner', {
+  description: 'Bundle the offline runner into assets/local-runner/',
+  steps: [
+    {
+      exec: [
+        'esbuild local/index.ts local/cli.ts local/function-worker.ts --bundle --platform=node --target=node20 --format=cjs',
+        '--legal-comments=none --external:amplify-dynamodb-simulator --outdir=assets/local-runner',
+      ].join(' '),
+    },
+    // Types of the programmatic API, for users' own tests.
+    { exec: 'tsc -p local/tsconfig.build.json' },
+  ],
+});
+project.bundler.bundleTask.spawn(bundleRunner);
+new JsonFile(project, 'local/tsconfig.build.json', {
+  obj: {
+    extends: '../tsconfig.json',
+    compilerOptions: {
+      rootDir: '.', outDir: '../assets/local-runner', declaration: true, emitDeclarationOnly: true, noEmit: false,
+      inlineSourceMap: false, inlineSources: false,
+    },
+    include: ['index.ts', 'cli.ts'],
+  },
+});
+project.addBins({ 'cdk-stream-triggered-table-local': 'assets/local-runner/cli.js' });
 
 // Sources outside src/ (handler, offline runner, examples, scripts) get their own type-checked
 // tsconfig so eslint's project service can lint them.

@@ -105,16 +105,21 @@ export function readTemplate(stackName: string, template: any, cdkOut: string): 
     const fn = functionId ? resources[functionId] : undefined;
     if (!functionId || !fn || fn.Type !== 'AWS::Lambda::Function') continue;
 
-    const cdkPath: string = mapping.Metadata?.['aws:cdk:path'] ?? `${stackName}/${mappingId}`;
-    const id = cdkPath.split('/').slice(0, -2).join('/') || cdkPath;
+    // The construct path (the CLI adds it as metadata); without it, the mapping's logical id less its
+    // "EventSourceMapping<hash>" suffix names the construct.
+    const cdkPath: string | undefined = mapping.Metadata?.['aws:cdk:path'];
+    const id = cdkPath ? cdkPath.split('/').slice(0, -2).join('/')
+      : `${stackName}/${mappingId.replace(/EventSourceMapping[0-9A-F]{8}$/, '')}`;
     out.push({
       id,
       stackName,
       table: readTable(tableId, table),
       handler: readFunction(functionId, fn, cdkOut),
       mapping: readMapping(mappingId, p, resources),
-      alarmMetrics: Object.values(resources)
-        .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && String(r.Metadata?.['aws:cdk:path'] ?? '').startsWith(`${id}/`))
+      alarmMetrics: Object.entries(resources)
+        .filter(([alarmId, r]) => r.Type === 'AWS::CloudWatch::Alarm' && (r.Metadata?.['aws:cdk:path']
+          ? String(r.Metadata['aws:cdk:path']).startsWith(`${id}/`) : alarmId.startsWith(id.split('/').slice(1).join(''))))
+        .map(([, r]) => r)
         .map((r) => r.Properties?.MetricName ?? 'DroppedEventCount+DestinationDeliveryFailures'),
     });
   }
@@ -147,7 +152,11 @@ function readFunction(logicalId: string, fn: Resource, cdkOut: string): Function
   for (const [k, v] of Object.entries(p.Environment?.Variables ?? {})) {
     env[k] = typeof v === 'string' ? v : JSON.stringify(v);
   }
-  const assetDir = fn.Metadata?.['aws:asset:path'];
+  // The asset's folder: from the metadata the CDK CLI adds, else from the code's S3 key (<hash>.zip),
+  // which names the staged folder asset.<hash> (apps synthesized in process carry no asset metadata).
+  const keyHash = /^([0-9a-f]{64})\.zip$/.exec(typeof p.Code?.S3Key === 'string' ? p.Code.S3Key : '')?.[1];
+  const staged = keyHash && existsSync(path.join(cdkOut, `asset.${keyHash}`)) ? `asset.${keyHash}` : undefined;
+  const assetDir = fn.Metadata?.['aws:asset:path'] ?? staged;
   return {
     logicalId,
     handler: p.Handler ?? 'index.handler',

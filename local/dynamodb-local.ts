@@ -108,7 +108,14 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 }
 
 function defaultJarDirectory(): string {
-  const packageJson = require.resolve('amplify-dynamodb-simulator/package.json');
+  // The jar ships in an npm package: look in the user's project first, then next to this code.
+  let packageJson: string;
+  try {
+    packageJson = require.resolve('amplify-dynamodb-simulator/package.json', { paths: [process.cwd(), __dirname] });
+  } catch {
+    throw new Error('DynamoDB Local not found: install the npm package that ships the official jar '
+      + '(npm install --save-dev amplify-dynamodb-simulator), or point the runner at a DynamoDB Local you run (--endpoint)');
+  }
   return path.join(path.dirname(packageJson), 'emulator');
 }
 

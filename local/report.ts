@@ -1,0 +1,43 @@
+import type { MappingActivity } from './mapping-emulator';
+import type { RunSummary } from './runner';
+
+/** One line for what a mapping did, or undefined for the routine (successful invocations, polls). */
+export function formatActivity(a: MappingActivity): string | undefined {
+  switch (a.type) {
+    case 'invoke':
+      return a.result.status === 'error' ? `invocation failed (${a.records} records): ${a.result.errorType}: ${a.result.errorMessage}` : undefined;
+    case 'retry':
+      return `retry ${a.attempt} of ${a.records} records on shard ${a.shardId}: ${a.reason}`;
+    case 'bisect':
+      return `bisecting a failed batch of ${a.records} records`;
+    case 'failure-destination':
+      return `${a.records} records sent to the failure destination (${a.condition})${a.location ? `: ${a.location}` : ''}`;
+    case 'dropped':
+      return `${a.records} records dropped (${a.condition}, no failure destination)`;
+    case 'filtered':
+      return `${a.records} records filtered out`;
+    case 'iterator-recovered':
+      return `shard iterator ${a.reason}: re-taken after the last record read`;
+    case 'error':
+      return `error: ${a.message}`;
+  }
+}
+
+/** The run's ledger as a small table. */
+export function formatSummary(s: RunSummary): string {
+  const header = ['table', 'written', 'delivered', 'filtered', 'failure destination', 'dropped', 'lost', 'log lines'];
+  const rows = s.tables.map((t) => [t.id, t.summary.written, t.summary.delivered, t.summary.filtered,
+    t.summary.sentToFailureDestination, t.summary.dropped, t.summary.lost, t.logLines].map(String));
+  rows.push(['total', s.written, s.delivered, s.filtered, s.sentToFailureDestination, s.dropped, s.lost,
+    s.tables.reduce((n, t) => n + t.logLines, 0)].map(String));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [
+    '',
+    line(header),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+    '',
+    `lost: ${s.lost}${s.outOfOrderItems.length ? `; out of order: ${s.outOfOrderItems.length} items` : ''}`,
+  ].join('\n');
+}
