@@ -134,7 +134,9 @@ type Outcome =
 
 interface Pending {
   readonly token: string;
+  /** The answer, once in (its lines may still be on their way). */
   received?: WorkerMessage;
+  readonly timer: NodeJS.Timeout;
   readonly settle: (outcome: Outcome) => void;
 }
 
@@ -151,7 +153,7 @@ const STREAMS = ['stdout', 'stderr'] as const;
 type StreamName = typeof STREAMS[number];
 
 class Sandbox {
-  /** Answers (init and invocations) completed; 0 until the first invocation ends (cold). */
+  /** Invocations answered: while 0, the next one is a cold start. */
   invocations = 0;
   /** Resolves with `ready`, or why init failed. */
   readonly ready: Promise<Outcome>;
@@ -292,6 +294,7 @@ class Sandbox {
       }, timeoutMs);
       this.pending = {
         token,
+        timer,
         settle: (outcome) => {
           clearTimeout(timer);
           this.pending = undefined;
@@ -316,6 +319,8 @@ class Sandbox {
     const token = message.type === 'initError' ? INIT_TOKEN : message.requestId;
     if (token !== pending.token) return;
     pending.received = message;
+    // Answered in time: only its lines are awaited now (the markers precede the answer, so they come).
+    clearTimeout(pending.timer);
     if (message.type === 'error' && message.fatal) this.retired = true;
     void this.flushed(token).then(() => {
       if (this.pending === pending) pending.settle(toOutcome(message));
@@ -338,14 +343,20 @@ class Sandbox {
     });
   }
 
+  /** Splits into whole lines; a partial line waits in `buffers` (only the new chunk is searched). */
   private onData(stream: StreamName, chunk: string): void {
-    const text = this.buffers[stream] + chunk;
-    let start = 0;
-    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      this.onLine(stream, text.slice(start, end));
+    let end = chunk.indexOf('\n');
+    if (end === -1) {
+      this.buffers[stream] += chunk;
+      return;
+    }
+    this.onLine(stream, this.buffers[stream] + chunk.slice(0, end));
+    let start = end + 1;
+    for (end = chunk.indexOf('\n', start); end !== -1; end = chunk.indexOf('\n', start)) {
+      this.onLine(stream, chunk.slice(start, end));
       start = end + 1;
     }
-    this.buffers[stream] = text.slice(start);
+    this.buffers[stream] = chunk.slice(start);
   }
 
   private onLine(stream: StreamName, line: string): void {
