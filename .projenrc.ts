@@ -89,9 +89,12 @@ const bundleRunner = project.addTask('bundle:local-runner', {
   steps: [
     {
       exec: [
-        'esbuild local/index.ts local/cli.ts local/function-worker.ts --bundle --platform=node --target=node20 --format=cjs',
+        'esbuild local/index.ts local/function-worker.ts --bundle --platform=node --target=node20 --format=cjs',
         '--legal-comments=none --external:amplify-dynamodb-simulator --outdir=assets/local-runner',
       ].join(' '),
+    },
+    {
+      exec: 'esbuild local/cli.ts --bundle --platform=node --target=node20 --format=cjs --external:./index --outfile=assets/local-runner/cli.js',
     },
     // Types of the programmatic API, for users' own tests.
     { exec: 'tsc -p local/tsconfig.build.json' },

@@ -2,8 +2,8 @@
 // The offline runner's command line: runs every stream-triggered table of a cloud assembly on
 // DynamoDB Local, prints each handler's log lines as they arrive, and a summary when it stops.
 import { parseArgs } from 'util';
-import { formatActivity, formatSummary } from './report';
-import { LocalRunner } from './runner';
+// Only through the public API (./index): the bundled CLI loads the bundled API instead of a second copy.
+import { formatActivity, formatSummary, LocalRunner } from './index';
 
 const USAGE = `usage: cdk-stream-triggered-table-local [options]
 

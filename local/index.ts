@@ -6,4 +6,4 @@ export type { StreamTriggeredTableDefinition } from './assembly';
 export type { Clock, MappingActivity } from './mapping-emulator';
 export type { LedgerSummary, RecordDisposition } from './ledger';
 export type { OnFailureRecord } from './failure-destination-writer';
-export { formatSummary } from './report';
+export { formatActivity, formatSummary } from './report';

@@ -78,6 +78,7 @@ export class MappingEmulator {
   private readonly matches: (record: unknown) => boolean;
   private readonly shards = new Map<string, ShardRunner>();
   private readonly drained = new Set<string>();
+  private readonly listed = new Set<string>();
   /** Per shard, the last sequence number that existed when the mapping started (LATEST starts after it). */
   public readonly startAfter = new Map<string, string | undefined>();
   private stopped = false;
@@ -123,6 +124,8 @@ export class MappingEmulator {
   }
 
   private launch(shards: ShardInfo[]): void {
+    // Every listed shard is known before any starts: a child listed before its parent must still wait.
+    for (const shard of shards) this.listed.add(shard.shardId);
     for (const shard of shards) {
       if (this.shards.has(shard.shardId)) continue;
       const runner = new ShardRunner(this.o, shard, this.clock, this.matches, {
@@ -136,8 +139,9 @@ export class MappingEmulator {
     }
   }
 
+  /** A parent no longer listed was trimmed with its records: its children need not wait. */
   private isKnown(shardId: string): boolean {
-    return this.shards.has(shardId);
+    return this.listed.has(shardId);
   }
 
   private initialPosition(shardId: string): IteratorPosition {
@@ -455,7 +459,14 @@ class Lane {
 
       const event = this.event(cur.records, false);
       ledger.invoked(streamArn, cur.records);
-      const result = await this.o.invoke(event);
+      let result: InvokeResult;
+      try {
+        result = await this.o.invoke(event);
+      } catch (e) {
+        // The runner is stopping: no outcome, so nothing is checkpointed or sent anywhere.
+        if (this.stopping || this.hooks.isStopped()) return;
+        throw e;
+      }
       this.o.onActivity?.({ type: 'invoke', shardId: this.shardId, records: cur.records.length, result });
       const verdict = result.status === 'error'
         ? { kind: 'failure' as const, reason: `${result.errorType}: ${result.errorMessage}` }

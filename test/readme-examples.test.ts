@@ -17,14 +17,22 @@ test('every TypeScript example in the README compiles', () => {
   blocks.forEach((code, i) => {
     // The first block is a one-line teaser inside a stack; give it the imports and `this` it assumes.
     const body = code.includes('import ') ? code
-      : `import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';\nimport { Stack } from 'aws-cdk-lib';\n`
+      : 'import * as dynamodb from \'aws-cdk-lib/aws-dynamodb\';\nimport { Stack } from \'aws-cdk-lib\';\n'
         + `import { StreamTriggeredTable } from 'cdk-stream-triggered-table';\nexport class S extends Stack { f() {\n${code}\n} }\n`;
     files.set(path.join(root, 'test', `__readme_${i}.ts`), `${body}\nexport {};\n`);
   });
   const options: ts.CompilerOptions = {
-    strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true,
-    skipLibCheck: true, baseUrl: root, paths: { 'cdk-stream-triggered-table': ['src/index.ts'] }, types: ['node'],
-    experimentalDecorators: true, noUnusedLocals: false,
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    baseUrl: root,
+    paths: { 'cdk-stream-triggered-table': ['src/index.ts'], 'cdk-stream-triggered-table/assets/local-runner': ['local/index.ts'] },
+    types: ['node'],
+    experimentalDecorators: true,
+    noUnusedLocals: false,
   };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);

@@ -1,0 +1,62 @@
+import { execFileSync, spawnSync } from 'child_process';
+import { rmSync } from 'fs';
+import * as path from 'path';
+import { tempDir } from './local-runner-helpers';
+
+// What ships: the bundled runner (assets/local-runner), pointed at a user's cdk.out (the example app,
+// synthesized with the CDK CLI), through its programmatic API and its command line.
+const root = path.join(__dirname, '..');
+const dir = tempDir('stt-runner-bundle-');
+const cdkOut = path.join(dir, 'cdk.out');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const bundled = require(path.join(root, 'assets', 'local-runner', 'index.js')) as typeof import('../local');
+
+beforeAll(() => {
+  execFileSync(path.join(root, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--no-notices', '--output', cdkOut], {
+    cwd: path.join(root, 'examples', 'orders-app'), stdio: 'pipe', env: { ...process.env, JSII_DEPRECATED: 'quiet' },
+  });
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test('the bundled API runs the example app: the real change-log handler logs each change, redacted', async () => {
+  const runner = await bundled.LocalRunner.start({ cdkOut, outDir: path.join(dir, 'out'), pollIntervalMs: 100 });
+  try {
+    const orders = runner.table('Orders');
+    await orders.put({ pk: 'order#1', status: 'NEW', email: 'ada@example.com' });
+    await orders.update({ pk: 'order#1' }, { status: 'SHIPPED' });
+    await orders.put({ pk: 'tmp#x', status: 'DRAFT' });
+    await runner.waitForIdle();
+    const changes = orders.logLines.map((l) => JSON.parse(l)).filter((l) => l.message === 'change');
+    expect(changes.map((c) => [c.eventName, c.keys.pk, c.changedAttributes])).toEqual([['INSERT', 'order#1', undefined], ['MODIFY', 'order#1', ['status']]]);
+    expect(changes[1].newImage).toEqual({ pk: 'order#1', status: 'SHIPPED', email: '***REDACTED***' });
+    expect(changes[1].function_arn).toBe('arn:aws:lambda:eu-west-1:123456789012:function:OrdersHandler791FC516');
+    const summary = await runner.summary();
+    expect(summary).toMatchObject({ written: 3, delivered: 2, filtered: 1, sentToFailureDestination: 0, lost: 0 });
+  } finally {
+    await runner.stop();
+  }
+});
+
+test('the bundled CLI starts, reports the tables, and exits with a summary once idle', () => {
+  const out = spawnSync(process.execPath, [path.join(root, 'assets', 'local-runner', 'cli.js'), '--cdk-out', cdkOut, '--out', path.join(dir, 'cli'), '--until-idle'], {
+    cwd: root, encoding: 'utf-8', timeout: 120_000,
+  });
+  expect(out.status).toBe(0);
+  expect(out.stdout).toMatch(/DynamoDB Local: http:\/\/127\.0\.0\.1:\d+/);
+  expect(out.stdout).toContain('OrdersExample/Orders: table OrdersExample-Orders');
+  expect(out.stdout).toMatch(/\ntotal +0 +0 +0 +0 +0 +0 +0\n/);
+  expect(out.stdout).toContain('lost: 0');
+});
+
+test('the CLI explains its options', () => {
+  const out = spawnSync(process.execPath, [path.join(root, 'assets', 'local-runner', 'cli.js'), '--help'], { encoding: 'utf-8' });
+  expect(out.status).toBe(0);
+  expect(out.stdout).toContain('--endpoint URL');
+});
+
+test('the CLI says what is wrong with a folder that is not an assembly', () => {
+  const out = spawnSync(process.execPath, [path.join(root, 'assets', 'local-runner', 'cli.js'), '--cdk-out', dir + '/nope'], { encoding: 'utf-8' });
+  expect(out.status).toBe(2);
+  expect(out.stderr).toContain('is not a cloud assembly (no manifest.json): run `cdk synth` first');
+});
