@@ -94,3 +94,37 @@ test('the child shard waits until its parent is drained; every record is deliver
   expect(ledger.outOfOrderItems()).toEqual([]);
   expect(ledger.all().map((d) => d.deliveries)).toEqual([1, 1, 1, 1, 1, 1]);
 });
+
+test('LATEST pins each shard to its last existing record at start (never a LATEST iterator): only new records are delivered', async () => {
+  const source = new FakeStream();
+  const positions: string[] = [];
+  const getShardIterator = source.getShardIterator.bind(source);
+  source.getShardIterator = async (arn, shardId, position) => {
+    positions.push(position.type);
+    return getShardIterator(arn, shardId, position);
+  };
+  const delivered: string[] = [];
+  const emulator = new MappingEmulator({
+    mapping: { ...mapping, startingPosition: 'LATEST' },
+    streamArn: STREAM,
+    source,
+    functionArn: 'f',
+    region: 'ddblocal',
+    ledger: new Ledger(),
+    pollIntervalMs: 10,
+    shardDiscoveryIntervalMs: 50,
+    invoke: async (event: any) => {
+      delivered.push(...event.Records.map((r: any) => `${r.dynamodb.Keys.pk.S}${Number(r.dynamodb.SequenceNumber)}`));
+      return { status: 'ok', payload: null, durationMs: 1, requestId: 'r', coldStart: false };
+    },
+  });
+  await emulator.start();
+  expect(emulator.auditStart('child')).toBe('000000000000000000006');
+  source.shards.child.records.push(record(7, 'c'));
+  const deadline = Date.now() + 10_000;
+  while (delivered.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  await emulator.stop();
+  expect(delivered).toEqual(['c7']);
+  expect(positions).not.toContain('LATEST');
+});
