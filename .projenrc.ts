@@ -56,6 +56,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'amplify-dynamodb-simulator@2.9.30',
     'aws-cdk@2.1148.1',
     'cdk-nag@3.0.2',
+    // Peers measured side by side in bench/ (never copied into the repository).
+    '@aws-solutions-constructs/aws-dynamodbstreams-lambda@2.101.0',
+    '@aws-lambda-powertools/batch@2.35.0',
   ],
   jestOptions: {
     // Snapshots must fail on drift: never rewrite them during `npm test` (update with `npx jest -u`).
@@ -65,7 +68,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
       setupFiles: ['<rootDir>/test/setup-env.ts'],
     },
   },
-  gitignore: ['/cdk.out', '/examples/**/cdk.out', '/.local-runner', '/examples/**/.local-runner'],
+  gitignore: ['/cdk.out', '/examples/**/cdk.out', '/.local-runner', '/examples/**/.local-runner', '/bench/.build'],
 
 });
 
@@ -115,7 +118,7 @@ project.addBins({ 'cdk-stream-triggered-table-local': 'assets/local-runner/cli.j
 
 // Sources outside src/ (handler, offline runner, examples, scripts) get their own type-checked
 // tsconfig so eslint's project service can lint them.
-for (const dir of ['lambda', 'local', 'examples', 'scripts']) {
+for (const dir of ['lambda', 'local', 'examples', 'scripts', 'bench']) {
   new javascript.TypescriptConfig(project, {
     fileName: `${dir}/tsconfig.json`,
     extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
@@ -138,16 +141,24 @@ const demo = project.addTask('demo', {
 demo.spawn(project.bundler.bundleTask);
 demo.exec('ts-node --project scripts/tsconfig.json scripts/demo.ts');
 
+// Benchmarks: every section side by side with its peers and a floor, printed as tables and written to
+// bench/results/ (JSON, Markdown, SVG) and BENCHMARKS.md. Not part of CI: the numbers need a quiet machine.
+const bench = project.addTask('bench', { description: 'Run the benchmarks (see BENCHMARKS.md)', receiveArgs: true });
+bench.spawn(project.bundler.bundleTask);
+bench.exec('ts-node --project bench/tsconfig.json bench/run.ts', { receiveArgs: true });
+
 // The README's two commands work on a fresh clone: the bootstrap installs dependencies when they are
 // missing (or stale) before projen itself is needed.
 project.package.setScript('test', 'node scripts/bootstrap.js && projen test');
 project.package.setScript('demo', 'node scripts/bootstrap.js && projen demo');
+project.package.setScript('bench', 'node scripts/bootstrap.js && projen bench');
 
 // Handler sources, examples and scripts are for the repository, not the tarball (the built asset is).
 project.addPackageIgnore('/lambda/');
 project.addPackageIgnore('/examples/');
 project.addPackageIgnore('/scripts/');
 project.addPackageIgnore('/local/');
+project.addPackageIgnore('/bench/');
 project.addPackageIgnore('/.ci/');
 
 project.synth();

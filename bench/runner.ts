@@ -1,0 +1,263 @@
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { BatchWriteItemCommand, BatchWriteItemCommandOutput, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { App, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { readAssembly, StreamTriggeredTableDefinition } from '../local/assembly';
+import { startDynamoDbLocal } from '../local/dynamodb-local';
+import { FunctionHost } from '../local/function-host';
+import { Ledger } from '../local/ledger';
+import { MappingEmulator } from '../local/mapping-emulator';
+import { GET_RECORDS_LIMIT, SdkStreamSource, StreamSource } from '../local/stream-source';
+import { provisionTable } from '../local/table-provisioner';
+import { StreamTriggeredTable } from '../src';
+import { alternate, measurement, median, percentile, ratio } from './lib/stats';
+import type { Goal, SectionOptions, SectionResult } from './lib/types';
+
+/**
+ * The local runner: latency from PutItem to the handler receiving the record, and sustained records per
+ * second draining a stream of 20,000 records, against the floor of plain GetRecords calls on the same
+ * stream. Everything runs on one embedded DynamoDB Local; the handler is the real bundled asset.
+ */
+export async function run(options: SectionOptions): Promise<SectionResult> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stt-bench-runner-'));
+  const definition = synthDefaults(dir);
+  const dynamo = await startDynamoDbLocal();
+  const config = { endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const client = new DynamoDBClient(config);
+  const source = new SdkStreamSource(new DynamoDBStreamsClient(config));
+  const section = 'runner';
+  try {
+    // Latency: writes paced 50 ms apart; the handler's own log timestamp says when it received each record.
+    const writes = options.quick ? 40 : 200;
+    const latencyTable = await provisionTable(client, 'latency', definition.table);
+    let written = 0;
+    const latency = await alternate(['runner', 'floor'] as const, options.runs, async (contender) => {
+      const keys = Array.from({ length: writes }, () => `k${written++}`);
+      const samples = contender === 'runner'
+        ? await runnerLatency(definition, latencyTable.streamArn, source, client, keys)
+        : await floorLatency(latencyTable.streamArn, source, client, keys);
+      return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+    });
+    options.log(`runner latency: p50 ${median(latency.runner.p50).toFixed(0)} ms (floor ${median(latency.floor.p50).toFixed(0)} ms)`);
+
+    // Throughput: 20,000 records written once, then drained from TRIM_HORIZON by each contender per round.
+    const total = options.quick ? 4000 : 20_000;
+    const drainTable = await provisionTable(client, 'drain', definition.table);
+    const writeStarted = Date.now();
+    await writeItems(client, 'drain', total);
+    const writeRate = total / ((Date.now() - writeStarted) / 1000);
+    options.log(`wrote ${total} items at ${writeRate.toFixed(0)} items/s`);
+    const throughput = await alternate(['runner', 'floor'] as const, options.runs, async (contender) => {
+      const seconds = contender === 'runner'
+        ? await runnerDrain(definition, drainTable.streamArn, source, total)
+        : await floorDrain(drainTable.streamArn, source, total);
+      return { recordsPerSecond: total / seconds };
+    });
+    options.log(`runner drain: ${median(throughput.runner.recordsPerSecond).toFixed(0)} records/s (floor ${median(throughput.floor.recordsPerSecond).toFixed(0)})`);
+
+    const measurements = [
+      measurement(section, `latency, ${writes} paced writes`, 'runner', 'p50', 'ms', latency.runner.p50),
+      measurement(section, `latency, ${writes} paced writes`, 'runner', 'p99', 'ms', latency.runner.p99),
+      measurement(section, `latency, ${writes} paced writes`, 'floor', 'p50', 'ms', latency.floor.p50),
+      measurement(section, `latency, ${writes} paced writes`, 'floor', 'p99', 'ms', latency.floor.p99),
+      measurement(section, `drain ${total} records`, 'runner', 'throughput', 'records/s', throughput.runner.recordsPerSecond),
+      measurement(section, `drain ${total} records`, 'floor', 'throughput', 'records/s', throughput.floor.recordsPerSecond),
+    ];
+    const throughputRatio = ratio(section, `drain ${total} records`, 'runner / floor', 'throughput',
+      throughput.runner.recordsPerSecond, throughput.floor.recordsPerSecond);
+    const p50 = median(latency.runner.p50);
+    const goals: Goal[] = [
+      { section, text: 'latency p50 under 300 ms', met: p50 < 300, detail: `p50 ${p50.toFixed(0)} ms, p99 ${median(latency.runner.p99).toFixed(0)} ms` },
+      {
+        section,
+        text: 'throughput at least 80% of plain GetRecords',
+        met: throughputRatio.median >= 0.8,
+        detail: `${(throughputRatio.median * 100).toFixed(0)}% (${median(throughput.runner.recordsPerSecond).toFixed(0)} vs ${median(throughput.floor.recordsPerSecond).toFixed(0)} records/s)`,
+      },
+    ];
+    return {
+      id: 'runner',
+      title: 'Local runner',
+      measurements,
+      ratios: [
+        ratio(section, `latency, ${writes} paced writes`, 'runner / floor', 'p50', latency.runner.p50, latency.floor.p50),
+        throughputRatio,
+      ],
+      goals,
+      notes: [
+        'Latency: one PutItem every 50 ms; the latency of a record is the bundled handler\'s log timestamp minus the time the '
+          + 'PutItem call started. The runner polls each shard every 250 ms when it is idle, as AWS polls about four times a second; '
+          + 'the floor is a plain GetRecords loop with the same 250 ms pause on an empty read.',
+        `Throughput: ${total} items written once (DynamoDB Local accepted ${writeRate.toFixed(0)} items/s), then drained from TRIM_HORIZON by `
+          + 'each contender in turn: the runner with the defaults of a StreamTriggeredTable (batch size 100, the real bundled handler '
+          + 'in its own process, every record through the ledger), the floor with GetRecords (Limit 1000) and nothing else.',
+      ],
+    };
+  } finally {
+    client.destroy();
+    await dynamo.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A StreamTriggeredTable with defaults, synthesized in process and read back like a user's cdk.out. */
+function synthDefaults(dir: string): StreamTriggeredTableDefinition {
+  const app = new App({ outdir: path.join(dir, 'cdk.out'), context: { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true } });
+  const stack = new Stack(app, 'Bench', { env: { account: '123456789012', region: 'eu-west-1' } });
+  new StreamTriggeredTable(stack, 'Orders', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+  app.synth();
+  return readAssembly(path.join(dir, 'cdk.out'))[0];
+}
+
+async function startMapping(definition: StreamTriggeredTableDefinition, streamArn: string, source: StreamSource,
+  onLogLine?: (line: string) => void, beforeStart?: () => void): Promise<{ emulator: MappingEmulator; host: FunctionHost; ledger: Ledger }> {
+  const host = await FunctionHost.start({
+    name: definition.handler.logicalId,
+    codeDir: definition.handler.assetPath,
+    handler: definition.handler.handler,
+    environment: definition.handler.environment,
+    timeoutSeconds: definition.handler.timeoutSeconds,
+    memorySize: definition.handler.memorySize,
+    onLogLine,
+  });
+  // A warm execution environment, as a running mapping has: process start is not stream throughput.
+  await host.invoke({ Records: [] });
+  beforeStart?.();
+  const ledger = new Ledger();
+  const emulator = new MappingEmulator({
+    mapping: { ...definition.mapping, startingPosition: 'TRIM_HORIZON' },
+    streamArn,
+    source,
+    ledger,
+    region: 'eu-west-1',
+    functionArn: host.functionArn,
+    invoke: (e) => host.invoke(e),
+  });
+  await emulator.start();
+  return { emulator, host, ledger };
+}
+
+async function runnerLatency(definition: StreamTriggeredTableDefinition, streamArn: string, source: StreamSource,
+  client: DynamoDBClient, keys: string[]): Promise<number[]> {
+  const putAt = new Map<string, number>();
+  const latencies: number[] = [];
+  const { emulator, host } = await startMapping(definition, streamArn, source, (line) => {
+    if (!line.includes('"message":"change"')) return;
+    const change = JSON.parse(line);
+    const started = putAt.get(change.keys?.pk);
+    if (started !== undefined) latencies.push(Date.parse(change.timestamp) - started);
+  });
+  try {
+    await sleep(1000); // the mapping has caught up with earlier rounds' records
+    await pacedWrites(client, 'latency', keys, putAt);
+    await waitUntil(() => latencies.length >= keys.length, 60_000, 'the runner to deliver every paced write');
+  } finally {
+    await emulator.stop();
+    await host.stop();
+  }
+  return latencies;
+}
+
+async function floorLatency(streamArn: string, source: StreamSource, client: DynamoDBClient, keys: string[]): Promise<number[]> {
+  const putAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let stop = false;
+  const reader = (async () => {
+    const shards = await source.describeStream(streamArn);
+    // Start at the end of the open shard: the paced writes are the only new records.
+    const open = shards.find((s) => !s.endingSequenceNumber) ?? shards[shards.length - 1];
+    let iterator: string | undefined = await source.getShardIterator(streamArn, open.shardId, { type: 'TRIM_HORIZON' });
+    let caughtUp = false;
+    while (!stop && iterator) {
+      const page = await source.getRecords(iterator, GET_RECORDS_LIMIT);
+      const now = Date.now();
+      if (caughtUp) {
+        for (const r of page.records) {
+          const started = putAt.get((r.dynamodb?.Keys as any)?.pk?.S);
+          if (started !== undefined) latencies.push(now - started);
+        }
+      }
+      iterator = page.nextShardIterator;
+      if (page.records.length === 0) {
+        caughtUp = true;
+        await sleep(250);
+      }
+    }
+  })();
+  await sleep(1000);
+  await pacedWrites(client, 'latency', keys, putAt);
+  await waitUntil(() => latencies.length >= keys.length, 60_000, 'the floor reader to see every paced write');
+  stop = true;
+  await reader;
+  return latencies;
+}
+
+async function pacedWrites(client: DynamoDBClient, tableName: string, keys: string[], putAt: Map<string, number>): Promise<void> {
+  for (const pk of keys) {
+    putAt.set(pk, Date.now());
+    await client.send(new PutItemCommand({ TableName: tableName, Item: marshall({ pk, status: 'NEW', total: 19.99 }) }));
+    await sleep(50);
+  }
+}
+
+async function runnerDrain(definition: StreamTriggeredTableDefinition, streamArn: string, source: StreamSource, total: number): Promise<number> {
+  let started = process.hrtime.bigint();
+  const { emulator, host, ledger } = await startMapping(definition, streamArn, source, undefined, () => {
+    started = process.hrtime.bigint();
+  });
+  try {
+    await waitUntil(() => ledger.all().filter((d) => d.deliveries > 0).length >= total, 300_000, 'the runner to drain the stream', 20);
+    return Number(process.hrtime.bigint() - started) / 1e9;
+  } finally {
+    await emulator.stop();
+    await host.stop();
+  }
+}
+
+async function floorDrain(streamArn: string, source: StreamSource, total: number): Promise<number> {
+  const started = process.hrtime.bigint();
+  let read = 0;
+  for (const shard of await source.describeStream(streamArn)) {
+    let iterator: string | undefined = await source.getShardIterator(streamArn, shard.shardId, { type: 'TRIM_HORIZON' });
+    while (iterator) {
+      const page = await source.getRecords(iterator, GET_RECORDS_LIMIT);
+      read += page.records.length;
+      if (page.records.length === 0) break;
+      iterator = page.nextShardIterator;
+    }
+  }
+  if (read < total) throw new Error(`the floor read ${read} of ${total} records`);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function writeItems(client: DynamoDBClient, tableName: string, total: number): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < total) {
+      const start = next;
+      next += 25;
+      const items = Array.from({ length: Math.min(25, total - start) }, (_, i) => ({
+        PutRequest: { Item: marshall({ pk: `item${start + i}`, status: 'NEW', total: 19.99, lines: [{ sku: 'A-1', qty: 2 }], note: 'x'.repeat(500) }) },
+      }));
+      let request: Record<string, any> | undefined = { [tableName]: items };
+      while (request && Object.keys(request).length > 0) {
+        const out: BatchWriteItemCommandOutput = await client.send(new BatchWriteItemCommand({ RequestItems: request }));
+        request = out.UnprocessedItems;
+      }
+    }
+  }));
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function waitUntil(condition: () => boolean, timeoutMs: number, what: string, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
