@@ -27,8 +27,10 @@ export function ratio(section: string, scenario: string, label: string, metric: 
 }
 
 /** Runs the contenders round-robin (alternating, so shared-machine noise hits all alike), warm-up first. */
-export async function alternate<T extends string>(contenders: readonly T[], runs: number, once: (contender: T, round: number) => Promise<Record<string, number>>):
-Promise<Record<T, Record<string, number[]>>> {
+export type RoundFigures = Record<string, number>;
+
+export async function alternate<T extends string>(contenders: readonly T[], runs: number,
+  once: (contender: T, round: number) => Promise<RoundFigures>): Promise<Record<T, Record<string, number[]>>> {
   const out = {} as Record<T, Record<string, number[]>>;
   for (const c of contenders) out[c] = {};
   for (let round = -1; round < runs; round++) {
