@@ -1,0 +1,125 @@
+// `npm run bench`: every section, side by side with its peers and a floor, in one run. Prints the tables,
+// writes bench/results/ (JSON, Markdown, one SVG chart per section) and BENCHMARKS.md.
+import { execSync } from 'child_process';
+import { mkdirSync, writeFileSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { SectionOptions, SectionResult } from './lib/types';
+import { sectionChart, sectionTable } from './report';
+
+interface Section {
+  readonly id: string;
+  /** The metric charted for the README. */
+  readonly chartMetric: string;
+  readonly run: (options: SectionOptions) => Promise<SectionResult>;
+}
+
+/* eslint-disable @typescript-eslint/no-require-imports -- sections load lazily, so `--only` skips the others' setup */
+const SECTIONS: Section[] = [
+  { id: 'synth', chartMetric: 'wall', run: (o) => require('./synth').run(o) },
+  { id: 'handler', chartMetric: 'throughput', run: (o) => require('./handler').run(o) },
+  { id: 'cold-start', chartMetric: 'module ready', run: (o) => require('./cold-start').run(o) },
+  { id: 'runner', chartMetric: 'throughput', run: (o) => require('./runner').run(o) },
+];
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const quick = args.includes('--quick');
+  const runsArg = args.find((a) => a.startsWith('--runs='));
+  const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+  const runs = runsArg ? Number(runsArg.slice('--runs='.length)) : quick ? 2 : 5;
+  if (!quick && runs < 5) throw new Error(`published figures need at least 5 runs, got --runs=${runs}`);
+
+  const root = path.join(__dirname, '..');
+  const outDir = path.join(root, 'bench', 'results');
+  mkdirSync(outDir, { recursive: true });
+  const started = new Date();
+  const results: SectionResult[] = [];
+  for (const section of SECTIONS.filter((s) => !only || only.includes(s.id))) {
+    const t0 = Date.now();
+    console.log(`\n=== ${section.id} (${runs} measured rounds after a warm-up${quick ? ', quick' : ''})`);
+    const result = await section.run({ runs, quick, log: (line) => console.log(`  ${line}`) });
+    results.push(result);
+    console.log(`\n${result.title}\n`);
+    console.log(sectionTable(result, false));
+    for (const note of result.notes) console.log(`\nnote: ${note}`);
+    console.log(`\n(${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+    const chart = sectionChart(result, section.chartMetric);
+    if (chart) writeFileSync(path.join(outDir, `${result.id}.svg`), `${chart}\n`);
+  }
+
+  const machine = describeMachine();
+  writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify({ started: started.toISOString(), runs, quick, machine, results }, null, 2)}\n`);
+  const markdown = renderMarkdown(results, machine, runs, quick, started);
+  writeFileSync(path.join(outDir, 'results.md'), markdown);
+  if (!quick && !only) writeFileSync(path.join(root, 'BENCHMARKS.md'), markdown);
+  const missed = results.flatMap((r) => r.goals).filter((g) => !g.met);
+  console.log(`\nwritten: bench/results/ (results.json, results.md, *.svg)${!quick && !only ? ' and BENCHMARKS.md' : ''}`);
+  console.log(missed.length ? `goals missed: ${missed.map((g) => `${g.section}: ${g.text}`).join('; ')}` : 'every goal met');
+}
+
+interface Machine {
+  readonly cpus: string;
+  readonly cores: number;
+  readonly memoryGiB: number;
+  readonly node: string;
+  readonly versions: Record<string, string>;
+}
+
+function describeMachine(): Machine {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const version = (name: string) => { try { return require(`${name}/package.json`).version as string; } catch { return 'n/a'; } };
+  let java = 'n/a';
+  try {
+    java = execSync('java -version 2>&1', { encoding: 'utf-8' }).split('\n')[0];
+  } catch { /* no java */ }
+  return {
+    cpus: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    versions: {
+      'aws-cdk-lib': version('aws-cdk-lib'),
+      'aws-cdk (CLI)': version('aws-cdk'),
+      '@aws-solutions-constructs/aws-dynamodbstreams-lambda': version('@aws-solutions-constructs/aws-dynamodbstreams-lambda'),
+      '@aws-lambda-powertools/logger': version('@aws-lambda-powertools/logger'),
+      '@aws-lambda-powertools/batch': version('@aws-lambda-powertools/batch'),
+      'esbuild': version('esbuild'),
+      'DynamoDB Local (amplify-dynamodb-simulator)': version('amplify-dynamodb-simulator'),
+      'java': java,
+    },
+  };
+}
+
+function renderMarkdown(results: SectionResult[], machine: Machine, runs: number, quick: boolean, started: Date): string {
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Measured with \`npm run bench\`${quick ? ' --quick' : ''} on ${started.toISOString().slice(0, 10)}: ${runs} measured rounds per figure after a `
+      + 'warm-up round, contenders alternating within each round (these machines are shared and noisy); every figure is the median '
+      + 'with its min..max, every ratio the median of per-round ratios taken in the same run.',
+    '',
+    `Machine: ${machine.cores} × ${machine.cpus}, ${machine.memoryGiB} GiB, Node.js ${machine.node}.`,
+    '',
+    '| component | version |',
+    '| --- | --- |',
+    ...Object.entries(machine.versions).map(([k, v]) => `| ${k} | ${v} |`),
+    '',
+    '## Goals',
+    '',
+    '| section | goal | met | measured |',
+    '| --- | --- | --- | --- |',
+    ...results.flatMap((r) => r.goals.map((g) => `| ${r.title} | ${g.text} | ${g.met ? 'yes' : '**no**'} | ${g.detail} |`)),
+  ];
+  for (const r of results) {
+    lines.push('', `## ${r.title}`, '', `![${r.title}](bench/results/${r.id}.svg)`, '', sectionTable(r, true));
+    if (r.notes.length) lines.push('', ...r.notes.map((n) => `- ${n}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+main().catch((e: Error) => {
+  console.error(`bench failed: ${e.stack ?? e}`);
+  process.exit(1);
+});
