@@ -16,7 +16,7 @@ interface Section {
 
 /* eslint-disable @typescript-eslint/no-require-imports -- sections load lazily, so `--only` skips the others' setup */
 const SECTIONS: Section[] = [
-  { id: 'synth', chartMetric: 'wall', run: (o) => require('./synth').run(o) },
+  { id: 'synth', chartMetric: 'wall time', run: (o) => require('./synth').run(o) },
   { id: 'handler', chartMetric: 'throughput', run: (o) => require('./handler').run(o) },
   { id: 'cold-start', chartMetric: 'module ready', run: (o) => require('./cold-start').run(o) },
   { id: 'runner', chartMetric: 'throughput', run: (o) => require('./runner').run(o) },
