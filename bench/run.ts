@@ -18,7 +18,7 @@ interface Section {
 const SECTIONS: Section[] = [
   { id: 'synth', chartMetric: 'wall time', run: (o) => require('./synth').run(o) },
   { id: 'handler', chartMetric: 'throughput', run: (o) => require('./handler').run(o) },
-  { id: 'cold-start', chartMetric: 'module ready', run: (o) => require('./cold-start').run(o) },
+  { id: 'cold-start', chartMetric: 'module ready (from process start)', run: (o) => require('./cold-start').run(o) },
   { id: 'runner', chartMetric: 'throughput', run: (o) => require('./runner').run(o) },
 ];
 /* eslint-enable @typescript-eslint/no-require-imports */
