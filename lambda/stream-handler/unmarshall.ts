@@ -31,8 +31,9 @@ function unmarshallMap(map: unknown, node: PathNode | undefined, redaction: Reda
   if (!isObject(map)) {
     throw new RecordError('expected a map of attribute values');
   }
-  // No prototype: an attribute named `__proto__` becomes an ordinary key instead of changing the prototype.
-  const out: LogMap = Object.create(null);
+  // A plain object (fast properties, unlike Object.create(null)'s dictionary mode); `__proto__` is defined
+  // rather than assigned below, so that it becomes an ordinary key instead of changing the prototype.
+  const out: LogMap = {};
   const names = topLevel ? redaction.topLevelNames : redaction.names;
   for (const name in map) {
     const child = node?.children.get(name);
@@ -43,7 +44,12 @@ function unmarshallMap(map: unknown, node: PathNode | undefined, redaction: Reda
       throw error instanceof RecordError ? error.within(name) : error;
     }
     // Redacted values are still validated: a malformed record is malformed whatever we print of it.
-    out[name] = names.has(name) || child?.terminal ? REDACTED : value;
+    const logged = names.has(name) || child?.terminal ? REDACTED : value;
+    if (name === '__proto__') {
+      Object.defineProperty(out, name, { value: logged, enumerable: true, writable: true, configurable: true });
+    } else {
+      out[name] = logged;
+    }
   }
   return out;
 }
