@@ -17,8 +17,13 @@ export function losslessNumber(text: unknown): number | string {
   if (SHORT_INTEGER.test(text)) {
     return Number(text);
   }
-  const canonical = canonicalDecimal(text);
   const asNumber = Number(text);
+  // Text that is already the shortest spelling of its double (`"19.99"`, `"1e-130"`) is exact by construction,
+  // and valid: String(n) of a finite n is always a decimal. The common case, without canonicalising.
+  if (Number.isFinite(asNumber) && String(asNumber) === text) {
+    return asNumber;
+  }
+  const canonical = canonicalDecimal(text);
   // String(n) is the shortest text that reads back as n, and it is what JSON.stringify writes.
   if (Number.isFinite(asNumber) && canonicalDecimal(String(asNumber)) === canonical) {
     return asNumber;
