@@ -4,17 +4,17 @@
  *
  * Bundled by `npx projen bundle` into assets/stream-handler/index.js with every dependency inlined.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { BatchSummary } from './batch-summary';
+import { ChangeLogger } from './change-logger';
 import { readConfig } from './config';
 import { describeRecord, DescribeOptions, identify } from './describe-record';
 import { RecordError } from './record-error';
 
 // Init, once per execution environment: an invalid configuration throws here, before any record is read.
 const config = readConfig(process.env);
-const logger = new Logger({ serviceName: config.serviceName, logLevel: config.logLevel as LogLevel | undefined });
+const logger = new ChangeLogger({ serviceName: config.serviceName, logLevel: config.logLevel as LogLevel | undefined });
 logger.debug('change log configuration', {
   logImages: config.logImages,
   redactAttributes: [...config.redactEntries],
