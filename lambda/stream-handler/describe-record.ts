@@ -125,7 +125,8 @@ export function describeRecord(record: unknown, options: DescribeOptions, nowMs:
   const tableName = typeof record.eventSourceARN === 'string' ? TABLE_NAME.exec(record.eventSourceARN)?.[1] : undefined;
 
   // Field order is the order in the printed line: identity first, the (large) images last.
-  // Fields left undefined are not printed at all (Powertools drops them).
+  // Fields left undefined are not printed at all (Powertools drops them). No field is ever '' or null, which
+  // Powertools would drop too: the fast path that writes this line (change-logger.ts) relies on it.
   const line: ChangeLine = {
     eventName: eventName as EventName,
     eventID,

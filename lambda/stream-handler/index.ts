@@ -20,9 +20,6 @@ logger.debug('change log configuration', {
   redactAttributes: [...config.redactEntries],
 });
 
-/** Powertools' numeric threshold of INFO: change lines are printed at this level or below. */
-const INFO = 12;
-
 export const handler = async (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> => {
   if (context) {
     logger.addContext(context);
@@ -34,40 +31,51 @@ export const handler = async (event: DynamoDBStreamEvent, context?: Context): Pr
     throw new Error('a batch in which nothing can be identified fails as a whole: the event has no Records array');
   }
 
-  // The level can change between invocations (Powertools debug sampling), so it is read per batch.
+  // Per batch: the level can change between invocations (Powertools debug sampling), and the standard
+  // fields of the change lines (context, trace id) are the invocation's. Undefined: no change line is printed.
+  const changes = logger.infoLines('change');
   const options: DescribeOptions = {
-    line: logger.level <= INFO,
+    line: changes !== undefined,
     logImages: config.logImages,
     redaction: config.redaction,
   };
   const summary = new BatchSummary(records.length);
-  for (let index = 0; index < records.length; index++) {
-    const record: unknown = records[index];
-    let described;
-    try {
-      described = describeRecord(record, options, Date.now());
-    } catch (error) {
-      // Stop at the first record that cannot be read: Lambda resends it and everything after it, in order.
-      const identity = identify(record);
-      const reason = error instanceof RecordError ? error.describe() : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
-      logger.error('record failed', {
-        eventID: identity.eventID,
-        sequenceNumber: identity.sequenceNumber,
-        eventName: identity.eventName,
-        recordIndex: index,
-        reason,
-      });
-      if (identity.sequenceNumber === undefined) {
-        logger.warn('batch', summary.line('failed'));
-        throw new Error(`a batch in which nothing can be identified fails as a whole: record ${index} has no usable SequenceNumber (${reason})`);
+  try {
+    for (let index = 0; index < records.length; index++) {
+      const record: unknown = records[index];
+      const now = Date.now();
+      let described;
+      try {
+        described = describeRecord(record, options, now);
+      } catch (error) {
+        // The change lines before it are printed first. Then stop at the first record that cannot be read:
+        // Lambda resends it and everything after it, in order.
+        changes?.flush();
+        const identity = identify(record);
+        const reason = error instanceof RecordError ? error.describe() : `unexpected error: ${(error as Error)?.message ?? String(error)}`;
+        logger.error('record failed', {
+          eventID: identity.eventID,
+          sequenceNumber: identity.sequenceNumber,
+          eventName: identity.eventName,
+          recordIndex: index,
+          reason,
+        });
+        if (identity.sequenceNumber === undefined) {
+          logger.warn('batch', summary.line('failed'));
+          throw new Error(`a batch in which nothing can be identified fails as a whole: record ${index} has no usable SequenceNumber (${reason})`);
+        }
+        logger.warn('batch', summary.line('partial', identity.sequenceNumber));
+        return { batchItemFailures: [{ itemIdentifier: identity.sequenceNumber }] };
       }
-      logger.warn('batch', summary.line('partial', identity.sequenceNumber));
-      return { batchItemFailures: [{ itemIdentifier: identity.sequenceNumber }] };
+      if (described.line && changes) {
+        // Timestamped with the instant its ageMs was computed at.
+        changes.write(described.line, now);
+      }
+      summary.add(described);
     }
-    if (described.line) {
-      logger.info('change', described.line);
-    }
-    summary.add(described);
+  } finally {
+    // Every change line is handed to process.stdout before anything else is printed and before returning.
+    changes?.flush();
   }
   logger.info('batch', summary.line('ok'));
   return { batchItemFailures: [] };
