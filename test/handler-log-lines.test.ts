@@ -199,6 +199,20 @@ describe('the fast path prints exactly when the Logger prints INFO lines', () =>
     expect(writerWith({ POWERTOOLS_LOG_LEVEL: 'WARN', POWERTOOLS_LOGGER_SAMPLE_RATE: '1' })).toBeDefined();
   });
 
+  test('otherwise the fast path is in use (the comparisons above are not logger.info against itself)', () => {
+    withEnv({}, () => {
+      const logger = new ChangeLogger();
+      const info = jest.spyOn(logger, 'info');
+      const writer = logger.infoLines('change')!;
+      const { stdout } = capture(() => {
+        writer.write(changeLines()[0], Date.now());
+        writer.flush();
+      });
+      expect(info).not.toHaveBeenCalled();
+      expect(JSON.parse(stdout).message).toBe('change');
+    });
+  });
+
   test('POWERTOOLS_DEV (pretty-printed through the global console): every line goes through logger.info', () => {
     withEnv({ POWERTOOLS_DEV: 'true' }, () => {
       const logger = new ChangeLogger();
