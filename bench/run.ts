@@ -1,7 +1,7 @@
 // `npm run bench`: every section, side by side with its peers and a floor, in one run. Prints the tables,
 // writes bench/results/ (JSON, Markdown, one SVG chart per section) and BENCHMARKS.md.
 import { execSync } from 'child_process';
-import { mkdirSync, writeFileSync } from 'fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { SectionOptions, SectionResult } from './lib/types';
@@ -34,6 +34,17 @@ async function main(): Promise<void> {
   const root = path.join(__dirname, '..');
   const outDir = path.join(root, 'bench', 'results');
   mkdirSync(outDir, { recursive: true });
+  if (args.includes('--render')) {
+    // Re-renders the Markdown of the last run (for example after a change to the report's layout).
+    const last = JSON.parse(readFileSync(path.join(outDir, 'results.json'), 'utf-8'));
+    const machine = { ...last.machine, versions: describeMachine().versions };
+    writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify({ ...last, machine }, null, 2)}\n`);
+    const markdown = renderMarkdown(last.results, machine, last.runs, last.quick, new Date(last.started));
+    writeFileSync(path.join(outDir, 'results.md'), markdown);
+    if (!last.quick) writeFileSync(path.join(root, 'BENCHMARKS.md'), markdown);
+    console.log('re-rendered bench/results/results.md and BENCHMARKS.md from bench/results/results.json');
+    return;
+  }
   const started = new Date();
   const results: SectionResult[] = [];
   for (const section of SECTIONS.filter((s) => !only || only.includes(s.id))) {
@@ -68,8 +79,14 @@ interface Machine {
 }
 
 function describeMachine(): Machine {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const version = (name: string) => { try { return require(`${name}/package.json`).version as string; } catch { return 'n/a'; } };
+  // Read package.json from node_modules directly: some packages' export maps hide it from require().
+  const version = (name: string) => {
+    try {
+      return JSON.parse(readFileSync(path.join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf-8')).version as string;
+    } catch {
+      return 'n/a';
+    }
+  };
   let java = 'n/a';
   try {
     java = execSync('java -version 2>&1', { encoding: 'utf-8' }).split('\n')[0];
