@@ -32,7 +32,9 @@ async function main(): Promise<void> {
   if (!quick && runs < 5) throw new Error(`published figures need at least 5 runs, got --runs=${runs}`);
 
   const root = path.join(__dirname, '..');
-  const outDir = path.join(root, 'bench', 'results');
+  // Only a full run replaces the published results; a quick or partial run writes beside the build output.
+  const published = !quick && !only;
+  const outDir = path.join(root, 'bench', published || args.includes('--render') ? 'results' : '.build/results');
   mkdirSync(outDir, { recursive: true });
   if (args.includes('--render')) {
     // Re-renders the Markdown of the last run (for example after a change to the report's layout).
@@ -64,9 +66,9 @@ async function main(): Promise<void> {
   writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify({ started: started.toISOString(), runs, quick, machine, results }, null, 2)}\n`);
   const markdown = renderMarkdown(results, machine, runs, quick, started);
   writeFileSync(path.join(outDir, 'results.md'), markdown);
-  if (!quick && !only) writeFileSync(path.join(root, 'BENCHMARKS.md'), markdown);
+  if (published) writeFileSync(path.join(root, 'BENCHMARKS.md'), markdown);
   const missed = results.flatMap((r) => r.goals).filter((g) => !g.met);
-  console.log(`\nwritten: bench/results/ (results.json, results.md, *.svg)${!quick && !only ? ' and BENCHMARKS.md' : ''}`);
+  console.log(`\nwritten: ${path.relative(root, outDir)}/ (results.json, results.md, *.svg)${published ? ' and BENCHMARKS.md' : ''}`);
   console.log(missed.length ? `goals missed: ${missed.map((g) => `${g.section}: ${g.text}`).join('; ')}` : 'every goal met');
 }
 
