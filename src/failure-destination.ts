@@ -89,21 +89,23 @@ export abstract class FailureDestination {
    * An existing bucket. The function may put objects and list the bucket, nothing more.
    */
   public static bucket(bucket: s3.IBucket): FailureDestination {
-    return new BucketDestination(bucket);
+    return new ExistingDestination(new LeastPrivilegeS3Destination(bucket));
   }
 
   /**
    * An existing standard SQS queue. It receives only the sequence-number range of the failed batch.
    */
   public static queue(queue: sqs.IQueue): FailureDestination {
-    return new QueueDestination(queue);
+    refuseFifo('SQS queue', queue.fifo, queue.queueName, queue.node.path);
+    return new ExistingDestination(new sources.SqsDlq(queue));
   }
 
   /**
    * An existing standard SNS topic. It receives only the sequence-number range of the failed batch.
    */
   public static topic(topic: sns.ITopic): FailureDestination {
-    return new TopicDestination(topic);
+    refuseFifo('SNS topic', topic.fifo, topic.topicName, topic.node.path);
+    return new ExistingDestination(new sources.SnsDlq(topic));
   }
 
   /**
@@ -111,7 +113,7 @@ export abstract class FailureDestination {
    * dropped-records alarm still fires.
    */
   public static none(): FailureDestination {
-    return new NoDestination();
+    return new ExistingDestination();
   }
 
   /**
@@ -155,45 +157,14 @@ class NewBucketDestination extends FailureDestination {
   }
 }
 
-class BucketDestination extends FailureDestination {
-  constructor(private readonly bucket: s3.IBucket) {
+/** A destination that exists already (or none): binding creates nothing. */
+class ExistingDestination extends FailureDestination {
+  constructor(private readonly onFailure?: lambda.IEventSourceDlq) {
     super();
   }
 
   public bind(): FailureDestinationConfig {
-    return { onFailure: new LeastPrivilegeS3Destination(this.bucket) };
-  }
-}
-
-class QueueDestination extends FailureDestination {
-  constructor(private readonly queue: sqs.IQueue) {
-    super();
-    if (queue.fifo === true) {
-      throw new Error(`failureDestination must be a standard SQS queue, got the FIFO queue ${describe(queue.queueName, queue.node.path)}`);
-    }
-  }
-
-  public bind(): FailureDestinationConfig {
-    return { onFailure: new sources.SqsDlq(this.queue) };
-  }
-}
-
-class TopicDestination extends FailureDestination {
-  constructor(private readonly topic: sns.ITopic) {
-    super();
-    if (topic.fifo === true) {
-      throw new Error(`failureDestination must be a standard SNS topic, got the FIFO topic ${describe(topic.topicName, topic.node.path)}`);
-    }
-  }
-
-  public bind(): FailureDestinationConfig {
-    return { onFailure: new sources.SnsDlq(this.topic) };
-  }
-}
-
-class NoDestination extends FailureDestination {
-  public bind(): FailureDestinationConfig {
-    return {};
+    return { onFailure: this.onFailure };
   }
 }
 
@@ -221,7 +192,10 @@ class LeastPrivilegeS3Destination implements lambda.IEventSourceDlq {
   }
 }
 
-/** A resource's name when it is known at synth time, else its construct path. */
-function describe(name: string, path: string): string {
-  return Token.isUnresolved(name) ? path : JSON.stringify(name);
+/** The mapping's on-failure destination must be a standard queue or topic. */
+function refuseFifo(kind: 'SQS queue' | 'SNS topic', fifo: boolean, name: string, path: string): void {
+  if (!fifo) return;
+  // The name when it is known at synth time, else the construct path.
+  const which = Token.isUnresolved(name) ? path : JSON.stringify(name);
+  throw new Error(`failureDestination must be a standard ${kind}, got the FIFO ${kind.split(' ')[1]} ${which}`);
 }
