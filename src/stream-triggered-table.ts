@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { createAlarm } from './alarm-factory';
+import { AlarmDefaults, createAlarm } from './alarm-factory';
 import { AlarmOptions } from './alarms';
 import { FailureDestination } from './failure-destination';
 import { StreamFilter } from './stream-filter';
@@ -276,6 +276,9 @@ export interface StreamTriggeredTableProps {
   readonly droppedRecordsAlarm?: AlarmOptions;
 }
 
+/** The props that configure one alarm each. */
+type AlarmProp = 'iteratorAgeAlarm' | 'errorsAlarm' | 'throttlesAlarm' | 'failureDestinationAlarm' | 'droppedRecordsAlarm';
+
 /** Mapping defaults (explained on the props and in the README). */
 const DEFAULT_BATCH_SIZE = 100;
 const DEFAULT_RETRY_ATTEMPTS = 10;
@@ -383,47 +386,39 @@ export class StreamTriggeredTable extends Construct {
       this.eventSourceMapping.node.addDependency(this.handlerFunction.role);
     }
 
-    const alarmsOn = props.createAlarms ?? true;
-    const off: AlarmOptions = { enabled: false };
-    const actions = props.alarmActions ?? [];
-    this.requireMappingMetrics('failureDestinationAlarm', alarmsOn && props.failureDestinationAlarm?.enabled !== false);
-    this.requireMappingMetrics('droppedRecordsAlarm', alarmsOn && props.droppedRecordsAlarm?.enabled !== false);
-
-    this.iteratorAgeAlarm = createAlarm(this, 'IteratorAgeAlarm', 'iteratorAgeAlarm', this.metricIteratorAge(), {
+    this.iteratorAgeAlarm = this.alarm(props, 'iteratorAgeAlarm', this.metricIteratorAge(), {
       threshold: Duration.minutes(5).toMilliseconds(),
       period: Duration.minutes(1),
       evaluationPeriods: 5,
       description: 'Stream processing lags: the newest record of the last batch was older than the threshold '
         + 'for every period. Records older than maxRecordAge go to the failure destination unprocessed.',
-    }, alarmsOn ? props.iteratorAgeAlarm : off, actions);
-    this.errorsAlarm = createAlarm(this, 'ErrorsAlarm', 'errorsAlarm', this.metricErrors(), {
+    });
+    this.errorsAlarm = this.alarm(props, 'errorsAlarm', this.metricErrors(), {
       threshold: 1,
       period: Duration.minutes(5),
       evaluationPeriods: 1,
       description: 'The stream handler failed (threw, timed out or ran out of memory). Its shard is retried and '
         + 'blocked until the batch succeeds or its retries run out.',
-    }, alarmsOn ? props.errorsAlarm : off, actions);
-    this.throttlesAlarm = createAlarm(this, 'ThrottlesAlarm', 'throttlesAlarm', this.metricThrottles(), {
+    });
+    this.throttlesAlarm = this.alarm(props, 'throttlesAlarm', this.metricThrottles(), {
       threshold: 1,
       period: Duration.minutes(5),
       evaluationPeriods: 3,
       description: 'The stream handler was throttled for 15 minutes: processing falls behind. Check concurrency limits.',
-    }, alarmsOn ? props.throttlesAlarm : off, actions);
-    this.failureDestinationAlarm = createAlarm(this, 'FailureDestinationAlarm', 'failureDestinationAlarm',
-      this.metricFailureDestinationDelivered(), {
-        threshold: 1,
-        period: Duration.minutes(5),
-        evaluationPeriods: 1,
-        description: 'Records reached the failure destination (retries or age ran out). Recover them as the README explains.',
-      }, alarmsOn ? props.failureDestinationAlarm : off, actions);
-    this.droppedRecordsAlarm = createAlarm(this, 'DroppedRecordsAlarm', 'droppedRecordsAlarm',
-      this.metricDroppedOrLost(), {
-        threshold: 1,
-        period: Duration.minutes(5),
-        evaluationPeriods: 1,
-        description: 'Records were dropped by the mapping or could not be delivered to the failure destination: '
-          + 'they are lost unless read back from the stream within 24 hours.',
-      }, alarmsOn ? props.droppedRecordsAlarm : off, actions);
+    });
+    this.failureDestinationAlarm = this.alarm(props, 'failureDestinationAlarm', this.metricFailureDestinationDelivered(), {
+      threshold: 1,
+      period: Duration.minutes(5),
+      evaluationPeriods: 1,
+      description: 'Records reached the failure destination (retries or age ran out). Recover them as the README explains.',
+    }, true);
+    this.droppedRecordsAlarm = this.alarm(props, 'droppedRecordsAlarm', this.metricDroppedOrLost(), {
+      threshold: 1,
+      period: Duration.minutes(5),
+      evaluationPeriods: 1,
+      description: 'Records were dropped by the mapping or could not be delivered to the failure destination: '
+        + 'they are lost unless read back from the stream within 24 hours.',
+    }, true);
 
     this.alarms = [this.iteratorAgeAlarm, this.errorsAlarm, this.throttlesAlarm, this.failureDestinationAlarm,
       this.droppedRecordsAlarm].filter((a): a is cloudwatch.Alarm => a !== undefined);
@@ -493,10 +488,19 @@ export class StreamTriggeredTable extends Construct {
     });
   }
 
-  private requireMappingMetrics(alarm: string, wanted: boolean): void {
-    if (wanted && !this.mappingMetricsEnabled) {
-      throw new Error(`${alarm} reads the mapping's event-count metrics, but mappingMetrics is false; `
-        + `set mappingMetrics: true or ${alarm}: { enabled: false }`);
+  /**
+   * One alarm, named after its prop (`errorsAlarm` -> construct id `ErrorsAlarm`), unless `createAlarms` or
+   * its own `enabled` turns it off. Alarms on the mapping's event counts need `mappingMetrics`.
+   */
+  private alarm(props: StreamTriggeredTableProps, propName: AlarmProp, metric: cloudwatch.IMetric, defaults: AlarmDefaults,
+    readsMappingMetrics = false): cloudwatch.Alarm | undefined {
+    const options: AlarmOptions | undefined = (props.createAlarms ?? true) ? props[propName] : { enabled: false };
+    if (readsMappingMetrics && options?.enabled !== false && !this.mappingMetricsEnabled) {
+      throw new Error(`${propName} reads the mapping's event-count metrics, but mappingMetrics is false; `
+        + `set mappingMetrics: true or ${propName}: { enabled: false }`);
     }
+    const id = propName.charAt(0).toUpperCase() + propName.slice(1);
+    return createAlarm(this, id, propName, metric, defaults, options, props.alarmActions ?? []);
   }
+
 }
