@@ -1,3 +1,5 @@
+import { isPlainObject } from './filter-validation';
+
 /**
  * The kind of change a stream record describes.
  */
@@ -208,8 +210,4 @@ function mergePatterns(a: any, b: any, path: string): any {
     }
   }
   return out;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
