@@ -1,5 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,9 +10,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
-  AttributeCondition, ChangeEventName, FailureDestination, HandlerLogLevel, StreamFilter, StreamHandler,
+  AttributeCondition, ChangeEventName, FailureDestination, HandlerLogLevel, StreamFilter, StreamHandler, StreamTriggeredTable,
 } from '../src';
-import { onlyResource, PK, synth } from './helpers';
+import { newStack, onlyResource, PK, synth } from './helpers';
 
 describe('table options', () => {
   test('sort key, name, provisioned billing, customer key, no PITR, deletion protection, destroy, TTL, view type', () => {
@@ -279,8 +279,13 @@ describe('alarm options', () => {
   });
 
   test('an alarm accepts an action added later through its public property', () => {
-    const { construct, stack } = synth({ partitionKey: PK });
-    construct.errorsAlarm!.addAlarmAction(new cwActions.SnsAction(new sns.Topic(stack, 'Later')));
+    const stack = newStack();
+    const construct = new StreamTriggeredTable(stack, 'Orders', { partitionKey: PK });
     expect(construct.errorsAlarm).toBeInstanceOf(cloudwatch.Alarm);
+    construct.errorsAlarm!.addAlarmAction(new cwActions.SnsAction(new sns.Topic(stack, 'Later')));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors', AlarmActions: [{ Ref: template.getResourceId('AWS::SNS::Topic') }],
+    });
   });
 });
