@@ -1,7 +1,7 @@
-import { execFileSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { synthExampleApp } from './helpers';
 import { readAssembly } from '../local/assembly';
 
 // The example app, synthesized with the real CDK CLI as a user would, then read back from cdk.out.
@@ -11,9 +11,7 @@ let out: string;
 
 beforeAll(() => {
   out = mkdtempSync(path.join(tmpdir(), 'stt-example-'));
-  execFileSync(path.join(root, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--no-notices', '--output', out], {
-    cwd: appDir, stdio: 'pipe', env: { ...process.env, JSII_DEPRECATED: 'quiet' },
-  });
+  synthExampleApp(out);
 });
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));

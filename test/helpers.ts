@@ -1,3 +1,5 @@
+import { execFileSync } from 'child_process';
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -46,3 +48,11 @@ export const assetHashSerializer: jest.SnapshotSerializerPlugin = {
   serialize: (val: string, config, indentation, depth, refs, printer) =>
     printer(val.replace(/[0-9a-f]{64}/g, '[ASSET-HASH]'), config, indentation, depth, refs),
 };
+
+/** The example app (examples/orders-app), synthesized with the real CDK CLI into `outDir`, as a user would. */
+export function synthExampleApp(outDir: string): void {
+  const root = path.join(__dirname, '..');
+  execFileSync(path.join(root, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--no-notices', '--output', outDir], {
+    cwd: path.join(root, 'examples', 'orders-app'), stdio: 'pipe', env: { ...process.env, JSII_DEPRECATED: 'quiet' },
+  });
+}
