@@ -72,15 +72,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
 });
 
+/** esbuild for Node.js code we ship: CommonJS, Node 20 syntax (runs on every supported Lambda runtime). */
+const ESBUILD_NODE = 'esbuild --bundle --platform=node --target=node20 --format=cjs --legal-comments=none';
+
 // The bundled change-log handler: built by esbuild into assets/ at build time and shipped in the tarball,
 // so consumers need neither esbuild nor Docker. Everything is inlined (including @aws-sdk/*), so the
 // handler does not depend on the SDK version of the managed runtime.
 const bundleHandler = project.addTask('bundle:stream-handler', {
   description: 'Bundle the change-log handler into assets/stream-handler/index.js',
-  exec: [
-    'esbuild lambda/stream-handler/index.ts --bundle --platform=node --target=node20 --format=cjs',
-    '--minify --legal-comments=none --outfile=assets/stream-handler/index.js',
-  ].join(' '),
+  exec: `${ESBUILD_NODE} lambda/stream-handler/index.ts --minify --outfile=assets/stream-handler/index.js`,
 });
 project.bundler.bundleTask.spawn(bundleHandler);
 
@@ -90,15 +90,9 @@ project.bundler.bundleTask.spawn(bundleHandler);
 const bundleRunner = project.addTask('bundle:local-runner', {
   description: 'Bundle the offline runner into assets/local-runner/',
   steps: [
-    {
-      exec: [
-        'esbuild local/index.ts local/function-worker.ts --bundle --platform=node --target=node20 --format=cjs',
-        '--legal-comments=none --external:amplify-dynamodb-simulator --outdir=assets/local-runner',
-      ].join(' '),
-    },
-    {
-      exec: 'esbuild local/cli.ts --bundle --platform=node --target=node20 --format=cjs --external:./index --outfile=assets/local-runner/cli.js',
-    },
+    { exec: `${ESBUILD_NODE} local/index.ts local/function-worker.ts --external:amplify-dynamodb-simulator --outdir=assets/local-runner` },
+    // The CLI loads the bundled API next to it instead of carrying a second copy.
+    { exec: `${ESBUILD_NODE} local/cli.ts --external:./index --outfile=assets/local-runner/cli.js` },
     // Types of the programmatic API, for users' own tests.
     { exec: 'tsc -p local/tsconfig.build.json' },
   ],
@@ -108,8 +102,13 @@ new JsonFile(project, 'local/tsconfig.build.json', {
   obj: {
     extends: '../tsconfig.json',
     compilerOptions: {
-      rootDir: '.', outDir: '../assets/local-runner', declaration: true, emitDeclarationOnly: true, noEmit: false,
-      inlineSourceMap: false, inlineSources: false,
+      rootDir: '.',
+      outDir: '../assets/local-runner',
+      declaration: true,
+      emitDeclarationOnly: true,
+      noEmit: false,
+      inlineSourceMap: false,
+      inlineSources: false,
     },
     include: ['index.ts', 'cli.ts'],
   },
@@ -134,9 +133,9 @@ for (const dir of ['lambda', 'local', 'examples', 'scripts', 'bench']) {
 // Tests exercise the built handler asset (what ships), so it is bundled before jest runs.
 project.testTask.prependSpawn(project.bundler.bundleTask);
 
-// The demo: synthesizes the example app with the real CDK CLI and prints what it creates.
+// The demo: synthesizes the example app with the real CDK CLI, then runs it offline with the local runner.
 const demo = project.addTask('demo', {
-  description: 'Synthesize the example app with the CDK CLI and print what it creates',
+  description: 'Synthesize the example app with the CDK CLI and run it offline on DynamoDB Local',
 });
 demo.spawn(project.bundler.bundleTask);
 demo.exec('ts-node --project scripts/tsconfig.json scripts/demo.ts');
