@@ -35,6 +35,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { normalizeRecord, StreamsApiRecord } from '../local/normalize-record';
+import { compareSequenceNumbers } from '../local/sequence';
 
 const FIXTURES_DIR = path.join(__dirname, '..', 'test', 'fixtures');
 const VIEW_TYPES: StreamViewType[] = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
@@ -227,12 +228,8 @@ async function readStream(streams: DynamoDBStreamsClient, streamArn: string, exp
   if (records.length !== expected) {
     throw new Error(`expected ${expected} records on ${streamArn}, got ${records.length}`);
   }
-  // Sequence numbers are decimal strings of varying length: compare as BigInt.
-  return records.sort((a, b) => {
-    const x = BigInt(a.dynamodb!.SequenceNumber!);
-    const y = BigInt(b.dynamodb!.SequenceNumber!);
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
+  // Sequence numbers are decimal strings of varying length: they order as integers, not as text.
+  return records.sort((a, b) => compareSequenceNumbers(a.dynamodb!.SequenceNumber!, b.dynamodb!.SequenceNumber!));
 }
 
 function writeFixture(fileName: string, records: _Record[], streamArn: string): void {
