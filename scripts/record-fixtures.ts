@@ -26,16 +26,11 @@ import {
   UpdateItemCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-  _Record,
-} from '@aws-sdk/client-dynamodb-streams';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { normalizeRecord, StreamsApiRecord } from '../local/normalize-record';
 import { compareSequenceNumbers } from '../local/sequence';
+import { GET_RECORDS_LIMIT, SdkStreamSource } from '../local/stream-source';
 
 const FIXTURES_DIR = path.join(__dirname, '..', 'test', 'fixtures');
 const VIEW_TYPES: StreamViewType[] = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
@@ -194,19 +189,14 @@ async function runScenario(ddb: DynamoDBClient, tableName: string): Promise<void
 }
 
 /** Reads every shard from TRIM_HORIZON until `expected` records arrived (the TTL delete comes asynchronously). */
-async function readStream(streams: DynamoDBStreamsClient, streamArn: string, expected: number): Promise<_Record[]> {
+async function readStream(streams: DynamoDBStreamsClient, streamArn: string, expected: number): Promise<StreamsApiRecord[]> {
   const deadline = Date.now() + READ_TIMEOUT_MS;
-  const described = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+  const source = new SdkStreamSource(streams);
   const iterators = new Map<string, string | undefined>();
-  for (const shard of described.StreamDescription?.Shards ?? []) {
-    const { ShardIterator } = await streams.send(new GetShardIteratorCommand({
-      StreamArn: streamArn,
-      ShardId: shard.ShardId,
-      ShardIteratorType: 'TRIM_HORIZON',
-    }));
-    iterators.set(shard.ShardId!, ShardIterator);
+  for (const { shardId } of await source.describeStream(streamArn)) {
+    iterators.set(shardId, await source.getShardIterator(streamArn, shardId, { type: 'TRIM_HORIZON' }));
   }
-  const records: _Record[] = [];
+  const records: StreamsApiRecord[] = [];
   while (records.length < expected) {
     if (Date.now() > deadline) {
       throw new Error(`only ${records.length} of ${expected} records arrived on ${streamArn} within ${READ_TIMEOUT_MS} ms`);
@@ -216,10 +206,10 @@ async function readStream(streams: DynamoDBStreamsClient, streamArn: string, exp
       if (!iterator) {
         continue;
       }
-      const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-      records.push(...(page.Records ?? []));
-      got += page.Records?.length ?? 0;
-      iterators.set(shardId, page.NextShardIterator);
+      const page = await source.getRecords(iterator, GET_RECORDS_LIMIT);
+      records.push(...page.records);
+      got += page.records.length;
+      iterators.set(shardId, page.nextShardIterator);
     }
     if (got === 0) {
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -232,9 +222,9 @@ async function readStream(streams: DynamoDBStreamsClient, streamArn: string, exp
   return records.sort((a, b) => compareSequenceNumbers(a.dynamodb!.SequenceNumber!, b.dynamodb!.SequenceNumber!));
 }
 
-function writeFixture(fileName: string, records: _Record[], streamArn: string): void {
+function writeFixture(fileName: string, records: StreamsApiRecord[], streamArn: string): void {
   const event = {
-    Records: records.map((record) => normalizeRecord(record as StreamsApiRecord, { eventSourceARN: streamArn })),
+    Records: records.map((record) => normalizeRecord(record, { eventSourceARN: streamArn })),
   };
   const file = path.join(FIXTURES_DIR, fileName);
   writeFileSync(file, JSON.stringify(event, null, 2) + '\n');
