@@ -212,7 +212,7 @@ class ShardRunner {
 
   public async stop(): Promise<void> {
     this.reading = false;
-    await Promise.all(this.lanes.map((l) => l.stop()));
+    for (const lane of this.lanes) lane.stop();
     await this.loop;
   }
 
@@ -264,7 +264,7 @@ class ShardRunner {
       await Promise.all(lanesDone);
       this.hooks.markDrained();
     } else {
-      await Promise.all(this.lanes.map((l) => l.stop()));
+      for (const lane of this.lanes) lane.stop();
       await Promise.all(lanesDone);
     }
   }
@@ -333,7 +333,7 @@ class Lane {
     this.poke();
   }
 
-  public async stop(): Promise<void> {
+  public stop(): void {
     this.stopping = true;
     this.poke();
   }
