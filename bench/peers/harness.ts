@@ -29,10 +29,6 @@ export interface HarnessFigures {
   readonly records: number;
   /** process.resourceUsage().maxRSS at the end, KiB: peak of the whole child. */
   readonly maxRssKiB: number;
-  /** Resident memory once the batch text was built, before the handler was loaded, KiB. */
-  readonly baseRssKiB: number;
-  /** Time spent in require() of the handler bundle, ms. */
-  readonly requireMs: number;
   /** Length of the event as JSON text, bytes. */
   readonly eventBytes: number;
 }
@@ -69,12 +65,8 @@ async function drained(): Promise<void> {
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2]) as HarnessOptions;
   const text = JSON.stringify(streamEvent(options.batch));
-  const baseRssKiB = Math.round(process.memoryUsage.rss() / 1024);
-
-  const beforeRequire = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { handler } = require(options.handler) as { handler: (event: unknown, context: Context) => Promise<unknown> };
-  const requireMs = performance.now() - beforeRequire;
 
   let elapsedMs = 0;
   let records = 0;
@@ -99,8 +91,6 @@ async function main(): Promise<void> {
     elapsedMs,
     records,
     maxRssKiB: process.resourceUsage().maxRSS,
-    baseRssKiB,
-    requireMs,
     eventBytes: Buffer.byteLength(text),
   };
   writeSync(3, JSON.stringify(figures));
