@@ -357,13 +357,13 @@ class Lane {
         continue;
       }
       if (this.closed && this.queue.length === 0) {
-        await this.endWindow(false);
+        await this.endWindow();
         return;
       }
       if (this.window && this.queue.length === 0 && this.clock.now() >= this.window.end) {
         this.busy = true;
         try {
-          await this.endWindow(false);
+          await this.endWindow();
         } finally {
           this.busy = false;
         }
@@ -424,7 +424,7 @@ class Lane {
     const tumblingMs = this.o.mapping.tumblingWindowSeconds * 1000;
     if (tumblingMs > 0) {
       const start = Math.floor(batch[0].arrivedAt / tumblingMs) * tumblingMs;
-      if (this.window && this.window.start !== start) await this.endWindow(false);
+      if (this.window && this.window.start !== start) await this.endWindow();
       if (!this.window) this.window = { start, end: start + tumblingMs, state: {} };
     }
 
@@ -529,9 +529,9 @@ class Lane {
   }
 
   /** Ends the current tumbling window with its final invocation (no records, the window's state). */
-  private async endWindow(terminatedEarly: boolean): Promise<void> {
+  private async endWindow(): Promise<void> {
     if (!this.window) return;
-    const event = { ...(this.event([], true) as object), isWindowTerminatedEarly: terminatedEarly };
+    const event = this.event([], true);
     for (let attempt = 0; ; attempt++) {
       const result = await this.o.invoke(event);
       this.o.onActivity?.({ type: 'invoke', shardId: this.shardId, records: 0, result });
