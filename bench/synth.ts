@@ -30,7 +30,6 @@ const GOAL_RATIO = 1.1;
 
 /** What the app writes to BENCH_PHASES_FILE (bench/apps/common.ts). */
 interface Phases {
-  readonly startupMs: number;
   readonly constructMs: number;
   readonly synthMs: number;
   readonly peakMiB: number;
