@@ -8,7 +8,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import type { Context } from 'aws-lambda';
-import { event, handEdited, invoke, loadEvent, loadHandler, LogLine, POWERTOOLS_FIELDS, single } from './fixtures/harness';
+import { event, handEdited, invoke, loadEvent, loadHandler, LogLine, POWERTOOLS_FIELDS, single, withEnv } from './fixtures/harness';
 import { ChangeLogger, LineWriter } from '../lambda/stream-handler/change-logger';
 import { describeRecord } from '../lambda/stream-handler/describe-record';
 import { NO_REDACTION } from '../lambda/stream-handler/redact';
@@ -28,26 +28,6 @@ const CONTEXT = {
 } as Context;
 
 const TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
-
-/** Runs `fn` with exactly `env` among LOGGER_ENV, and restores the environment afterwards. */
-function withEnv<T>(env: Record<string, string>, fn: () => T): T {
-  const saved = new Map(LOGGER_ENV.map((key) => [key, process.env[key]]));
-  for (const key of LOGGER_ENV) {
-    delete process.env[key];
-  }
-  Object.assign(process.env, env);
-  try {
-    return fn();
-  } finally {
-    for (const [key, value] of saved) {
-      if (value === undefined) {
-        delete process.env[key];
-      } else {
-        process.env[key] = value;
-      }
-    }
-  }
-}
 
 /** What `fn` writes to process.stdout and process.stderr, as text. */
 function capture(fn: () => void): { stdout: string; stderr: string } {
@@ -94,7 +74,7 @@ interface Printed {
 /** For each change line, at its own instant: the fast path's text, and what logger.info prints. */
 function threeWays(setup: Setup): Printed[] {
   const lines = changeLines();
-  return withEnv(setup.env ?? {}, () => {
+  return withEnv(LOGGER_ENV, setup.env ?? {}, () => {
     const printed: Printed[] = [];
     capture(() => {
       const logger = new ChangeLogger({ serviceName: setup.serviceName });
@@ -175,7 +155,7 @@ describe('the fast path prints exactly when the Logger prints INFO lines', () =>
   /** As the handler builds its Logger: POWERTOOLS_LOG_LEVEL is passed to the constructor. */
   const writerWith = (env: Record<string, string>): LineWriter | undefined => {
     let writer: LineWriter | undefined;
-    withEnv(env, () => capture(() => {
+    withEnv(LOGGER_ENV, env, () => capture(() => {
       writer = new ChangeLogger({ logLevel: env.POWERTOOLS_LOG_LEVEL as LogLevel | undefined }).infoLines('change');
     }));
     return writer;
@@ -200,7 +180,7 @@ describe('the fast path prints exactly when the Logger prints INFO lines', () =>
   });
 
   test('otherwise the fast path is in use (the comparisons above are not logger.info against itself)', () => {
-    withEnv({}, () => {
+    withEnv(LOGGER_ENV, {}, () => {
       const logger = new ChangeLogger();
       const info = jest.spyOn(logger, 'info');
       const writer = logger.infoLines('change')!;
@@ -214,7 +194,7 @@ describe('the fast path prints exactly when the Logger prints INFO lines', () =>
   });
 
   test('POWERTOOLS_DEV (pretty-printed through the global console): every line goes through logger.info', () => {
-    withEnv({ POWERTOOLS_DEV: 'true' }, () => {
+    withEnv(LOGGER_ENV, { POWERTOOLS_DEV: 'true' }, () => {
       const logger = new ChangeLogger();
       const info = jest.spyOn(logger, 'info').mockImplementation(() => undefined);
       const writer = logger.infoLines('change')!;
