@@ -19,7 +19,7 @@ export interface ChangeLogConfig {
   readonly redaction: Redaction;
 }
 
-export const DEFAULT_SERVICE_NAME = 'stream-triggered-table';
+const DEFAULT_SERVICE_NAME = 'stream-triggered-table';
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
 
 export function readConfig(env: Record<string, string | undefined>): ChangeLogConfig {

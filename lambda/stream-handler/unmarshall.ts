@@ -54,7 +54,7 @@ function unmarshallMap(map: unknown, node: PathNode | undefined, redaction: Reda
   return out;
 }
 
-export function unmarshallValue(av: unknown, node: PathNode | undefined, redaction: Redaction): LogValue {
+function unmarshallValue(av: unknown, node: PathNode | undefined, redaction: Redaction): LogValue {
   const type = typeKey(av);
   const v = (av as Record<string, unknown>)[type];
   switch (type) {
