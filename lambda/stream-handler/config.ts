@@ -8,7 +8,7 @@
  *   CHANGE_LOG_IMAGES        "true" | "false" (default "true"): log newImage / oldImage
  *   CHANGE_LOG_REDACT        JSON array of attribute names / dotted paths to mask (default "[]")
  */
-import { compileRedaction, Redaction } from './redact';
+import { compileRedaction, NO_REDACTION, Redaction } from './redact';
 
 export interface ChangeLogConfig {
   /** Upper-cased level for the Logger, or undefined to let Powertools read its own variables. */
@@ -48,7 +48,7 @@ export function readConfig(env: Record<string, string | undefined>): ChangeLogCo
   }
 
   let redactEntries: string[] = [];
-  let redaction = compileRedaction([]);
+  let redaction = NO_REDACTION;
   const rawRedact = env.CHANGE_LOG_REDACT;
   if (rawRedact !== undefined && rawRedact.trim() !== '') {
     try {
