@@ -361,12 +361,8 @@ class Lane {
         return;
       }
       if (this.window && this.queue.length === 0 && this.clock.now() >= this.window.end) {
-        this.busy = true;
-        try {
-          await this.endWindow();
-        } finally {
-          this.busy = false;
-        }
+        // Not quiet meanwhile: the window stays set until its final invocation is done.
+        await this.endWindow();
         continue;
       }
       await this.idle(windowMs);
