@@ -11,16 +11,15 @@ export interface ProcessFigures {
 
 const GNU_TIME = '/usr/bin/time';
 
+export interface MeasureOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /**
  * Runs a command to completion and measures its wall time and peak memory. Peak memory comes from GNU
  * time (Debian package `time`), which reads the kernel's rusage of the waited-for process tree.
  */
-export interface MeasureOptions {
-  readonly cwd?: string;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly input?: string;
-}
-
 export function measureProcess(command: string, args: string[], options: MeasureOptions = {}): Promise<ProcessFigures> {
   const useTime = existsSync(GNU_TIME);
   const [cmd, cmdArgs] = useTime ? [GNU_TIME, ['-f', '__PEAK_KB__%M', command, ...args]] : [command, args];
@@ -42,6 +41,6 @@ export function measureProcess(command: string, args: string[], options: Measure
       }
       resolve({ wallMs, peakMiB: peak ? Number(peak[1]) / 1024 : NaN, stdout, stderr });
     });
-    child.stdin.end(options.input ?? '');
+    child.stdin.end();
   });
 }
