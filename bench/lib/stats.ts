@@ -26,9 +26,9 @@ export function ratio(section: string, scenario: string, label: string, metric: 
   return { section, scenario, label, metric, samples, median: median(samples), min: Math.min(...samples), max: Math.max(...samples) };
 }
 
-/** Runs the contenders round-robin (alternating, so shared-machine noise hits all alike), warm-up first. */
 export type RoundFigures = Record<string, number>;
 
+/** Runs the contenders round-robin (alternating, so shared-machine noise hits all alike), warm-up first. */
 export async function alternate<T extends string>(contenders: readonly T[], runs: number,
   once: (contender: T, round: number) => Promise<RoundFigures>): Promise<Record<T, Record<string, number[]>>> {
   const out = {} as Record<T, Record<string, number[]>>;

@@ -1,5 +1,5 @@
 /**
- * The child process of the handler benchmark (bundled by build.ts into bench/.build/harness.js and run
+ * The child process of the handler benchmark (bundled by build.ts into bench/.build/handlers/harness.js and run
  * with plain `node`, one fresh process per contender and measurement).
  *
  *   node harness.js '{"handler":"/abs/index.js","batch":1000,"warmup":1,"invocations":50}'
