@@ -4,6 +4,7 @@ import { execSync } from 'child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { packageVersion } from './lib/package-version';
 import type { SectionOptions, SectionResult } from './lib/types';
 import { sectionChart, sectionTable } from './report';
 
@@ -81,14 +82,6 @@ interface Machine {
 }
 
 function describeMachine(): Machine {
-  // Read package.json from node_modules directly: some packages' export maps hide it from require().
-  const version = (name: string) => {
-    try {
-      return JSON.parse(readFileSync(path.join(__dirname, '..', 'node_modules', name, 'package.json'), 'utf-8')).version as string;
-    } catch {
-      return 'n/a';
-    }
-  };
   let java = 'n/a';
   try {
     java = execSync('java -version 2>&1', { encoding: 'utf-8' }).split('\n')[0];
@@ -99,13 +92,13 @@ function describeMachine(): Machine {
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     versions: {
-      'aws-cdk-lib': version('aws-cdk-lib'),
-      'aws-cdk (CLI)': version('aws-cdk'),
-      '@aws-solutions-constructs/aws-dynamodbstreams-lambda': version('@aws-solutions-constructs/aws-dynamodbstreams-lambda'),
-      '@aws-lambda-powertools/logger': version('@aws-lambda-powertools/logger'),
-      '@aws-lambda-powertools/batch': version('@aws-lambda-powertools/batch'),
-      'esbuild': version('esbuild'),
-      'DynamoDB Local (amplify-dynamodb-simulator)': version('amplify-dynamodb-simulator'),
+      'aws-cdk-lib': packageVersion('aws-cdk-lib'),
+      'aws-cdk (CLI)': packageVersion('aws-cdk'),
+      '@aws-solutions-constructs/aws-dynamodbstreams-lambda': packageVersion('@aws-solutions-constructs/aws-dynamodbstreams-lambda'),
+      '@aws-lambda-powertools/logger': packageVersion('@aws-lambda-powertools/logger'),
+      '@aws-lambda-powertools/batch': packageVersion('@aws-lambda-powertools/batch'),
+      'esbuild': packageVersion('esbuild'),
+      'DynamoDB Local (amplify-dynamodb-simulator)': packageVersion('amplify-dynamodb-simulator'),
       'java': java,
     },
   };

@@ -11,6 +11,7 @@ import * as path from 'path';
 import { build, Plugin } from 'esbuild';
 import { TABLES_PER_STACK } from './apps/layout';
 import { measureProcess } from './lib/measure-process';
+import { packageVersion } from './lib/package-version';
 import { alternate, formatNumber, measurement, median, ratio } from './lib/stats';
 import type { Goal, Measurement, Ratio, SectionOptions, SectionResult } from './lib/types';
 
@@ -332,12 +333,4 @@ function diffValue(a: unknown, b: unknown, where: string): string | undefined {
     if (d) return d;
   }
   return undefined;
-}
-
-function packageVersion(name: string): string {
-  try {
-    return (JSON.parse(readFileSync(path.join(REPO, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '(unknown version)';
-  }
 }
