@@ -92,7 +92,7 @@ export function readAssembly(cdkOut: string): StreamTriggeredTableDefinition[] {
   return found;
 }
 
-export function readTemplate(stackName: string, template: any, cdkOut: string): StreamTriggeredTableDefinition[] {
+function readTemplate(stackName: string, template: any, cdkOut: string): StreamTriggeredTableDefinition[] {
   const resources: Record<string, Resource> = template.Resources ?? {};
   const out: StreamTriggeredTableDefinition[] = [];
   for (const [mappingId, mapping] of Object.entries(resources)) {

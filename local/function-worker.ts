@@ -155,7 +155,7 @@ function isError(value: any): value is Error {
 }
 
 /** The runtime's `toRapidResponse`: what the invoke response carries. */
-export function toErrorResponse(error: unknown): { errorType: string; errorMessage: string } {
+function toErrorResponse(error: unknown): { errorType: string; errorMessage: string } {
   try {
     if (isError(error)) return { errorType: error.name, errorMessage: error.message };
     return { errorType: typeof error, errorMessage: String((error as any).toString()) };

@@ -9,7 +9,7 @@ import { normalizeRecord } from './normalize-record';
 import { GET_RECORDS_LIMIT, isIteratorLost, IteratorPosition, ShardInfo, StreamSource } from './stream-source';
 
 /** A Lambda invocation payload is at most 6 MB; the mapping cuts batches to fit. */
-export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Room for the event envelope (`{"Records":[...]}` and tumbling-window fields). */
 const ENVELOPE_BYTES = 16 * 1024;
 
@@ -80,7 +80,7 @@ export class MappingEmulator {
   private readonly drained = new Set<string>();
   private readonly listed = new Set<string>();
   /** Per shard, the last sequence number that existed when the mapping started (LATEST starts after it). */
-  public readonly startAfter = new Map<string, string | undefined>();
+  private readonly startAfter = new Map<string, string | undefined>();
   private stopped = false;
   private discovery?: Promise<void>;
   private started = false;
@@ -88,10 +88,6 @@ export class MappingEmulator {
   constructor(private readonly o: MappingEmulatorOptions) {
     this.clock = o.clock ?? realClock;
     this.matches = compilePatterns(o.mapping.filterPatterns);
-  }
-
-  public get streamArn(): string {
-    return this.o.streamArn;
   }
 
   /** Starts polling. With LATEST, the current end of every shard is pinned first (never a LATEST iterator). */

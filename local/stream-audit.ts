@@ -3,7 +3,6 @@ import { GET_RECORDS_LIMIT, isIteratorLost, StreamSource } from './stream-source
 /** A record that exists in a stream. */
 export interface ExistingRecord {
   readonly streamArn: string;
-  readonly shardId: string;
   readonly sequenceNumber: string;
 }
 
@@ -43,7 +42,7 @@ export class StreamAudit {
         const page = await this.source.getRecords(iterator, GET_RECORDS_LIMIT);
         for (const r of page.records) {
           last = r.dynamodb!.SequenceNumber!;
-          this.found.push({ streamArn: this.streamArn, shardId: shard.shardId, sequenceNumber: last });
+          this.found.push({ streamArn: this.streamArn, sequenceNumber: last });
         }
         if (page.records.length === 0) break;
         iterator = page.nextShardIterator;
