@@ -7,6 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface DynamoDbLocalOptions {
   /** Port to listen on. Default: a free port chosen by the operating system. */
@@ -167,7 +168,7 @@ async function waitUntilReady(child: ChildProcess, endpoint: string, timeoutMs: 
       await fetch(endpoint, { signal: AbortSignal.timeout(1_000) });
       return;
     } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     }
   }
   throw failure ?? new Error(`DynamoDB Local did not answer on ${endpoint} within ${timeoutMs} ms`);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBRecord } from 'aws-lambda';
 import type { MappingDefinition } from './assembly';
 import { judgeBatchResponse } from './batch-response';
@@ -63,7 +64,6 @@ interface PendingBatch {
 }
 
 const realClock: Clock = { now: () => Date.now() };
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Emulates one Lambda event source mapping on one DynamoDB stream, with the semantics of the service

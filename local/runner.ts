@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { setTimeout as sleep } from 'timers/promises';
 import {
   DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -180,7 +181,7 @@ export class LocalRunner {
       if (Date.now() > deadline) {
         throw new Error(`not idle after ${timeoutMs} ms: ${await this.undisposed()} records not yet disposed of`);
       }
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
   }
 
