@@ -21,7 +21,7 @@ options:
 The embedded DynamoDB Local needs a Java runtime (17 or newer recommended) and the npm package
 amplify-dynamodb-simulator, which ships the official jar: npm install --save-dev amplify-dynamodb-simulator`;
 
-async function main(): Promise<number> {
+async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'cdk-out': { type: 'string', default: 'cdk.out' },
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
   });
   if (values.help) {
     console.log(USAGE);
-    return 0;
+    return;
   }
   const runner = await LocalRunner.start({
     cdkOut: values['cdk-out'],
@@ -65,7 +65,6 @@ async function main(): Promise<number> {
   } else {
     console.log('running: write to the tables, Ctrl-C to stop');
   }
-  return 0;
 }
 
 main().catch((e: Error) => {
