@@ -13,6 +13,8 @@ export interface ExistingRecord {
 export class StreamAudit {
   private readonly cursors = new Map<string, string | undefined>();
   private readonly found: ExistingRecord[] = [];
+  /** The read in progress: reads run one at a time, or two would start at one cursor and count records twice. */
+  private reading: Promise<void> = Promise.resolve();
 
   /**
    * @param startAfter per shard, the last sequence number before the mapping's start (LATEST): records up
@@ -26,7 +28,12 @@ export class StreamAudit {
   }
 
   /** Reads whatever was added since the last refresh. */
-  public async refresh(): Promise<void> {
+  public refresh(): Promise<void> {
+    this.reading = this.reading.catch(() => undefined).then(() => this.read());
+    return this.reading;
+  }
+
+  private async read(): Promise<void> {
     for (const shard of await this.source.describeStream(this.streamArn)) {
       const after = this.cursors.has(shard.shardId) ? this.cursors.get(shard.shardId) : this.startAfter(shard.shardId);
       let iterator: string | undefined;
