@@ -240,8 +240,7 @@ class ShardRunner {
       }
       const now = this.clock.now();
       for (const raw of page.records) {
-        const record = normalizeRecord(raw, { eventSourceARN: this.o.streamArn, awsRegion: this.o.region });
-        toLambdaEventId(record);
+        const record = normalizeRecord(raw, { eventSourceARN: this.o.streamArn, awsRegion: this.o.region, lambdaEventId: true });
         this.o.ledger.seen(this.o.streamArn, record);
         this.lastRead = record.dynamodb!.SequenceNumber!;
         const bytes = Buffer.byteLength(JSON.stringify(record)) + 1;
@@ -302,7 +301,10 @@ class Lane {
   private busy = false;
   private wake?: () => void;
   private window?: { start: number; end: number; state: unknown };
-  /** When the oldest queued record was queued (the batching window runs from it). */
+  /**
+   * When the oldest queued record was queued (the batching window runs from it). Real time, not the
+   * injectable clock: the window is a wait the lane does, while the clock stands for record time (age, tumbling).
+   */
   private oldestQueuedAt = Number.MAX_SAFE_INTEGER;
 
   constructor(
@@ -556,11 +558,6 @@ class Lane {
     ledger.failed(streamArn, records, condition);
     this.o.onActivity?.({ type: 'failure-destination', shardId: this.shardId, condition, records: records.length, location });
   }
-}
-
-/** Lambda delivers 32 hex characters as eventID; DynamoDB Local gives a UUID (the same hex with dashes). */
-function toLambdaEventId(record: DynamoDBRecord): void {
-  if (record.eventID && /^[0-9a-f-]{36}$/i.test(record.eventID)) record.eventID = record.eventID.replace(/-/g, '');
 }
 
 /* eslint-disable no-bitwise -- a hash is bit arithmetic */

@@ -42,6 +42,11 @@ export interface NormalizeOptions {
   readonly eventSourceARN: string;
   /** Overrides the record's own region (DynamoDB Local says "ddblocal"). */
   readonly awsRegion?: string;
+  /**
+   * Writes DynamoDB Local's UUID eventID as Lambda's 32 hex characters (the same hex without dashes).
+   * Default false: recorded fixtures keep what DynamoDB Local gave.
+   */
+  readonly lambdaEventId?: boolean;
 }
 
 export function normalizeRecord(record: StreamsApiRecord, options: NormalizeOptions): DynamoDBRecord {
@@ -64,8 +69,9 @@ export function normalizeRecord(record: StreamsApiRecord, options: NormalizeOpti
   dynamodb.SizeBytes = ddb.SizeBytes;
   dynamodb.StreamViewType = ddb.StreamViewType;
 
+  const uuid = options.lambdaEventId && record.eventID && /^[0-9a-f-]{36}$/i.test(record.eventID);
   const normalized: Record<string, unknown> = {
-    eventID: record.eventID,
+    eventID: uuid ? record.eventID!.replace(/-/g, '') : record.eventID,
     eventName: record.eventName,
     eventVersion: '1.1',
     eventSource: 'aws:dynamodb',
