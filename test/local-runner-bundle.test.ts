@@ -1,6 +1,7 @@
-import { execFileSync, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { rmSync } from 'fs';
 import * as path from 'path';
+import { synthExampleApp } from './helpers';
 import { tempDir } from './local-runner-helpers';
 
 // What ships: the bundled runner (assets/local-runner), pointed at a user's cdk.out (the example app,
@@ -11,11 +12,7 @@ const cdkOut = path.join(dir, 'cdk.out');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const bundled = require(path.join(root, 'assets', 'local-runner', 'index.js')) as typeof import('../local');
 
-beforeAll(() => {
-  execFileSync(path.join(root, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--no-notices', '--output', cdkOut], {
-    cwd: path.join(root, 'examples', 'orders-app'), stdio: 'pipe', env: { ...process.env, JSII_DEPRECATED: 'quiet' },
-  });
-});
+beforeAll(() => synthExampleApp(cdkOut));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
