@@ -152,6 +152,11 @@ project.package.setScript('test', 'node scripts/bootstrap.js && projen test');
 project.package.setScript('demo', 'node scripts/bootstrap.js && projen demo');
 project.package.setScript('bench', 'node scripts/bootstrap.js && projen bench');
 
+// npm blocks dependencies' install scripts unless package.json decides. Both of ours are refused on
+// purpose: esbuild's postinstall only re-checks the platform binary that its optional dependency already
+// installed, and @parcel/watcher's only compiles when no prebuilt binding fits the platform.
+project.package.addField('allowScripts', { 'esbuild': false, '@parcel/watcher': false });
+
 // Handler sources, examples and scripts are for the repository, not the tarball (the built asset is).
 project.addPackageIgnore('/lambda/');
 project.addPackageIgnore('/examples/');
