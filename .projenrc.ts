@@ -90,7 +90,7 @@ project.bundler.bundleTask.spawn(bundleHandler);
 const bundleRunner = project.addTask('bundle:local-runner', {
   description: 'Bundle the offline runner into assets/local-runner/',
   steps: [
-    { exec: `${ESBUILD_NODE} local/index.ts local/function-worker.ts --external:amplify-dynamodb-simulator --outdir=assets/local-runner` },
+    { exec: `${ESBUILD_NODE} local/index.ts local/lambda/function-worker.ts --entry-names=[name] --external:amplify-dynamodb-simulator --outdir=assets/local-runner` },
     // The CLI loads the bundled API next to it instead of carrying a second copy.
     { exec: `${ESBUILD_NODE} local/cli.ts --external:./index --outfile=assets/local-runner/cli.js` },
     // Types of the programmatic API, for users' own tests.

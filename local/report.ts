@@ -1,4 +1,4 @@
-import type { MappingActivity } from './mapping-emulator';
+import type { MappingActivity } from './mapping/mapping-emulator';
 import type { RunSummary } from './runner';
 
 /** One line for what a mapping did, or undefined for the routine (successful invocations, polls). */

@@ -5,15 +5,15 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { readAssembly, StreamTriggeredTableDefinition } from './assembly';
-import { startDynamoDbLocal, DynamoDbLocal } from './dynamodb-local';
-import { createLocalFailureDestination, LocalFailureDestination, OnFailureRecord } from './failure-destination-writer';
-import { FunctionHost } from './function-host';
-import { Ledger, LedgerSummary } from './ledger';
-import { Clock, MappingActivity, MappingEmulator } from './mapping-emulator';
-import { StreamAudit } from './stream-audit';
-import { SdkStreamSource, StreamSource } from './stream-source';
-import { ProvisionedTable, provisionTable } from './table-provisioner';
+import { readAssembly, StreamTriggeredTableDefinition } from './assembly/read-assembly';
+import { startDynamoDbLocal, DynamoDbLocal } from './engine/dynamodb-local';
+import { createLocalFailureDestination, LocalFailureDestination, OnFailureRecord } from './destinations/failure-destination-writer';
+import { FunctionHost } from './lambda/function-host';
+import { Ledger, LedgerSummary } from './ledger/ledger';
+import { Clock, MappingActivity, MappingEmulator } from './mapping/mapping-emulator';
+import { StreamAudit } from './ledger/stream-audit';
+import { SdkStreamSource, StreamSource } from './engine/stream-source';
+import { ProvisionedTable, provisionTable } from './engine/table-provisioner';
 
 export interface LocalRunnerOptions {
   /** The synthesized cloud assembly. Default: `cdk.out` in the current directory. */

@@ -3,7 +3,7 @@
 // handlers, poison payments land (with their payload) in the local failure bucket, and a summary ends it.
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { readAssembly, StreamTriggeredTableDefinition } from '../local/assembly';
+import { readAssembly, StreamTriggeredTableDefinition } from '../local/assembly/read-assembly';
 import { formatActivity, formatSummary } from '../local/report';
 import { LocalRunner } from '../local/runner';
 

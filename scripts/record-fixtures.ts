@@ -27,10 +27,10 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { startDynamoDbLocal } from '../local/dynamodb-local';
-import { normalizeRecord, StreamsApiRecord } from '../local/normalize-record';
-import { compareSequenceNumbers } from '../local/sequence';
-import { GET_RECORDS_LIMIT, SdkStreamSource } from '../local/stream-source';
+import { startDynamoDbLocal } from '../local/engine/dynamodb-local';
+import { normalizeRecord, StreamsApiRecord } from '../local/mapping/normalize-record';
+import { compareSequenceNumbers } from '../local/mapping/sequence';
+import { GET_RECORDS_LIMIT, SdkStreamSource } from '../local/engine/stream-source';
 
 const FIXTURES_DIR = path.join(__dirname, '..', 'test', 'fixtures');
 const VIEW_TYPES: StreamViewType[] = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];

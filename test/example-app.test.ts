@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { synthExampleApp } from './helpers';
-import { readAssembly } from '../local/assembly';
+import { readAssembly } from '../local/assembly/read-assembly';
 
 // The example app, synthesized with the real CDK CLI as a user would, then read back from cdk.out.
 const root = path.join(__dirname, '..');

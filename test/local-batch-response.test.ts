@@ -1,5 +1,5 @@
-import { judgeBatchResponse } from '../local/batch-response';
-import { compareSequenceNumbers, lowestSequenceNumber } from '../local/sequence';
+import { judgeBatchResponse } from '../local/mapping/batch-response';
+import { compareSequenceNumbers, lowestSequenceNumber } from '../local/mapping/sequence';
 
 // The response shapes Lambda accepts from a stream function with ReportBatchItemFailures (shared notes).
 const batch = ['000000000000000000009', '000000000000000000010', '100000000000000000000000'];

@@ -3,7 +3,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { buildOnFailureRecord, createLocalFailureDestination, FailedBatch, OnFailureRecord } from '../local/failure-destination-writer';
+import { buildOnFailureRecord, createLocalFailureDestination, FailedBatch, OnFailureRecord } from '../local/destinations/failure-destination-writer';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2019-11-14T00:04:06.388';

@@ -1,5 +1,5 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { compilePattern, compilePatterns, matchesAnyPattern, matchesPattern } from '../local/filter-match';
+import { compilePattern, compilePatterns, matchesAnyPattern, matchesPattern } from '../local/mapping/filter-match';
 import { validateFilterPattern } from '../src/filter-validation';
 import * as keysOnlyFixture from './fixtures/stream-keys-only.json';
 import * as newAndOldFixture from './fixtures/stream-new-and-old-images.json';

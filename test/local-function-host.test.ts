@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
-import { FunctionHost, FunctionHostOptions, FunctionHostStoppedError, InvokeResult } from '../local/function-host';
+import { FunctionHost, FunctionHostOptions, FunctionHostStoppedError, InvokeResult } from '../local/lambda/function-host';
 
 const FUNCTIONS = path.join(__dirname, 'fixtures', 'functions');
 const STREAM_HANDLER = path.join(__dirname, '..', 'assets', 'stream-handler');
@@ -34,7 +34,7 @@ let Bundled: typeof FunctionHost;
 beforeAll(() => {
   bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'function-host-bundle-'));
   buildSync({
-    entryPoints: [path.join(__dirname, '..', 'local', 'function-host.ts'), path.join(__dirname, '..', 'local', 'function-worker.ts')],
+    entryPoints: [path.join(__dirname, '..', 'local', 'lambda', 'function-host.ts'), path.join(__dirname, '..', 'local', 'lambda', 'function-worker.ts')],
     bundle: true,
     platform: 'node',
     target: 'node20',

@@ -1,10 +1,10 @@
 import { randomUUID } from 'crypto';
 import { rmSync } from 'fs';
 import * as path from 'path';
-import { readAssembly } from '../local/assembly';
-import type { MappingActivity } from '../local/mapping-emulator';
+import { readAssembly } from '../local/assembly/read-assembly';
+import type { MappingActivity } from '../local/mapping/mapping-emulator';
 import { LocalRunner } from '../local/runner';
-import { IteratorPosition, StreamSource } from '../local/stream-source';
+import { IteratorPosition, StreamSource } from '../local/engine/stream-source';
 import {
   AttributeCondition, ChangeEventName, Duration, StreamFilter, synthRunnerApp,
 } from './fixtures/runner-app';

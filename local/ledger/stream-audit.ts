@@ -1,4 +1,4 @@
-import { GET_RECORDS_LIMIT, isIteratorLost, StreamSource } from './stream-source';
+import { GET_RECORDS_LIMIT, isIteratorLost, StreamSource } from '../engine/stream-source';
 
 /** A record that exists in a stream. */
 export interface ExistingRecord {

@@ -1,7 +1,7 @@
 import {
   DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { StreamsApiRecord } from './normalize-record';
+import type { StreamsApiRecord } from '../mapping/normalize-record';
 
 /** A shard as DescribeStream reports it. */
 export interface ShardInfo {

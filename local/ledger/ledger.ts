@@ -1,5 +1,5 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { compareSequenceNumbers } from './sequence';
+import { compareSequenceNumbers } from '../mapping/sequence';
 
 /** How one stream record was disposed of. A record may be delivered more than once (at least once). */
 export interface RecordDisposition {

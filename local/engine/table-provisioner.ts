@@ -2,7 +2,7 @@ import {
   CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException,
   UpdateTimeToLiveCommand, waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import type { TableDefinition } from './assembly';
+import type { TableDefinition } from '../assembly/read-assembly';
 
 /** A table created in DynamoDB Local from the template's own properties. */
 export interface ProvisionedTable {

@@ -1,13 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { MappingDefinition } from './assembly';
+import type { MappingDefinition } from '../assembly/read-assembly';
 import { judgeBatchResponse } from './batch-response';
-import type { FailedBatch, FailureCondition, LocalFailureDestination } from './failure-destination-writer';
+import type { FailedBatch, FailureCondition, LocalFailureDestination } from '../destinations/failure-destination-writer';
 import { compilePatterns } from './filter-match';
-import type { InvokeResult } from './function-host';
-import { itemKeyOf, Ledger } from './ledger';
+import type { InvokeResult } from '../lambda/function-host';
+import { itemKeyOf, Ledger } from '../ledger/ledger';
 import { normalizeRecord } from './normalize-record';
-import { GET_RECORDS_LIMIT, isIteratorLost, IteratorPosition, ShardInfo, StreamSource } from './stream-source';
+import { GET_RECORDS_LIMIT, isIteratorLost, IteratorPosition, ShardInfo, StreamSource } from '../engine/stream-source';
 
 /** A Lambda invocation payload is at most 6 MB; the mapping cuts batches to fit. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
