@@ -51,8 +51,17 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda@^8.10.0',
     '@aws-lambda-powertools/logger@2.36.0',
     '@aws-sdk/util-dynamodb@3.996.9',
-    '@aws-sdk/client-dynamodb@^3.919.0',
+    '@aws-sdk/client-dynamodb@3.1162.0',
     '@aws-sdk/client-dynamodb-streams@^3.919.0',
+    // The AWS SDK that the offline runner gives a function, as Lambda's Node.js runtimes do (one version for all).
+    '@aws-sdk/lib-dynamodb@3.1162.0',
+    '@aws-sdk/client-s3@3.1162.0',
+    '@aws-sdk/client-sns@3.1162.0',
+    '@aws-sdk/client-sqs@3.1162.0',
+    '@aws-sdk/client-eventbridge@3.1162.0',
+    '@aws-sdk/client-lambda@3.1162.0',
+    // The local S3 API behind the app's buckets offline.
+    's3rver@3.7.1',
     'amplify-dynamodb-simulator@2.9.30',
     'aws-cdk@2.1148.1',
     'cdk-nag@3.0.2',
