@@ -102,6 +102,8 @@ const bundleRunner = project.addTask('bundle:local-runner', {
     { exec: `${ESBUILD_NODE} local/index.ts local/lambda/function-worker.ts --entry-names=[name] --external:amplify-dynamodb-simulator --outdir=assets/local-runner` },
     // The CLI loads the bundled API next to it instead of carrying a second copy.
     { exec: `${ESBUILD_NODE} local/cli.ts --external:./index --outfile=assets/local-runner/cli.js` },
+    // The AWS SDK that functions find without bundling it offline, as every Lambda Node.js runtime provides one.
+    { exec: 'ts-node --project scripts/tsconfig.json local/lambda/sdk-runtime/build.ts' },
     // Types of the programmatic API, for users' own tests.
     { exec: 'tsc -p local/tsconfig.build.json' },
   ],

@@ -7,16 +7,17 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { App, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { readAssembly, StreamTriggeredTableDefinition } from '../local/assembly/read-assembly';
+import { alternate, measurement, median, percentile, ratio } from './lib/stats';
+import type { Goal, SectionOptions, SectionResult } from './lib/types';
+import { AppModel } from '../local/assembly/app-model';
+import type { StreamMappingDefinition, TableDefinition } from '../local/assembly/definitions';
 import { startDynamoDbLocal } from '../local/engine/dynamodb-local';
+import { GET_RECORDS_LIMIT, SdkStreamSource, StreamSource } from '../local/engine/stream-source';
+import { provisionTable } from '../local/engine/table-provisioner';
 import { FunctionHost } from '../local/lambda/function-host';
 import { Ledger } from '../local/ledger/ledger';
 import { MappingEmulator } from '../local/mapping/mapping-emulator';
-import { GET_RECORDS_LIMIT, SdkStreamSource, StreamSource } from '../local/engine/stream-source';
-import { provisionTable } from '../local/engine/table-provisioner';
 import { StreamTriggeredTable } from '../src';
-import { alternate, measurement, median, percentile, ratio } from './lib/stats';
-import type { Goal, SectionOptions, SectionResult } from './lib/types';
 
 /**
  * The local runner: latency from PutItem to the handler receiving the record, and sustained records per
@@ -34,31 +35,31 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
   try {
     // Latency: writes paced 50 ms apart; the handler's own log timestamp says when it received each record.
     const writes = options.quick ? 40 : 200;
-    const latencyTable = await provisionTable(client, 'latency', definition.table);
+    const latencyTable = await provisionTable(client, named(definition.table, 'latency'));
     let written = 0;
     const latency = await alternate(['runner', 'floor'] as const, options.runs, async (contender) => {
       const keys = Array.from({ length: writes }, () => `k${written++}`);
       const samples = contender === 'runner'
-        ? await runnerLatency(definition, latencyTable.streamArn, source, client, keys)
-        : await floorLatency(latencyTable.streamArn, source, client, keys);
+        ? await runnerLatency(definition, latencyTable.localStreamArn!, source, client, keys)
+        : await floorLatency(latencyTable.localStreamArn!, source, client, keys);
       return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
     });
     options.log(`runner latency: p50 ${median(latency.runner.p50).toFixed(0)} ms (floor ${median(latency.floor.p50).toFixed(0)} ms)`);
 
     // Throughput: 20,000 records written once, then drained from TRIM_HORIZON by each contender per round.
     const total = options.quick ? 4000 : 20_000;
-    const drainTable = await provisionTable(client, 'drain', definition.table);
+    const drainTable = await provisionTable(client, named(definition.table, 'drain'));
     const writeStarted = Date.now();
     await writeItems(client, 'drain', total);
     const writeRate = total / ((Date.now() - writeStarted) / 1000);
     options.log(`wrote ${total} items at ${writeRate.toFixed(0)} items/s`);
-    const noop: StreamTriggeredTableDefinition = {
+    const noop: StreamMappingDefinition = {
       ...definition, handler: { ...definition.handler, assetPath: path.join(__dirname, 'fixtures', 'noop-handler'), environment: {} },
     };
     const throughput = await alternate(['runner', 'runner-noop', 'floor'] as const, options.runs, async (contender) => {
-      const seconds = contender === 'runner' ? await runnerDrain(definition, drainTable.streamArn, source, total)
-        : contender === 'runner-noop' ? await runnerDrain(noop, drainTable.streamArn, source, total)
-          : await floorDrain(drainTable.streamArn, source, total);
+      const seconds = contender === 'runner' ? await runnerDrain(definition, drainTable.localStreamArn!, source, total)
+        : contender === 'runner-noop' ? await runnerDrain(noop, drainTable.localStreamArn!, source, total)
+          : await floorDrain(drainTable.localStreamArn!, source, total);
       return { recordsPerSecond: total / seconds };
     });
     options.log(`runner drain: ${median(throughput.runner.recordsPerSecond).toFixed(0)} records/s with the change-log handler, `
@@ -118,12 +119,21 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
 }
 
 /** A StreamTriggeredTable with defaults, synthesized in process and read back like a user's cdk.out. */
-function synthDefaults(dir: string): StreamTriggeredTableDefinition {
+function synthDefaults(dir: string): StreamMappingDefinition {
   const app = new App({ outdir: path.join(dir, 'cdk.out'), context: { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true } });
   const stack = new Stack(app, 'Bench', { env: { account: '123456789012', region: 'eu-west-1' } });
   new StreamTriggeredTable(stack, 'Orders', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
   app.synth();
-  return readAssembly(path.join(dir, 'cdk.out'))[0];
+  const model = AppModel.read(path.join(dir, 'cdk.out'));
+  const tables = model.tables();
+  // The mapping's source is not read from the definition here: each measurement provisions its own table.
+  model.setStreamLabel(tables[0].tableArn, 'bench');
+  return model.mappings(tables).mappings[0];
+}
+
+/** The same table under another name (each measurement has a stream of its own). */
+function named(table: TableDefinition, tableName: string): TableDefinition {
+  return { ...table, tableName, tableArn: table.tableArn.replace(/table\/.*$/, `table/${tableName}`) };
 }
 
 /**
@@ -139,7 +149,7 @@ class CountingLedger extends Ledger {
   }
 }
 
-async function startMapping(definition: StreamTriggeredTableDefinition, streamArn: string, source: StreamSource,
+async function startMapping(definition: StreamMappingDefinition, streamArn: string, source: StreamSource,
   onLogLine?: (line: string) => void, beforeStart?: () => void): Promise<{ emulator: MappingEmulator; host: FunctionHost; ledger: CountingLedger }> {
   const host = await FunctionHost.start({
     name: definition.handler.logicalId,
@@ -167,7 +177,7 @@ async function startMapping(definition: StreamTriggeredTableDefinition, streamAr
   return { emulator, host, ledger };
 }
 
-async function runnerLatency(definition: StreamTriggeredTableDefinition, streamArn: string, source: StreamSource,
+async function runnerLatency(definition: StreamMappingDefinition, streamArn: string, source: StreamSource,
   client: DynamoDBClient, keys: string[]): Promise<number[]> {
   const putAt = new Map<string, number>();
   const latencies: number[] = [];
@@ -230,7 +240,7 @@ async function pacedWrites(client: DynamoDBClient, tableName: string, keys: stri
   }
 }
 
-async function runnerDrain(definition: StreamTriggeredTableDefinition, streamArn: string, source: StreamSource, total: number): Promise<number> {
+async function runnerDrain(definition: StreamMappingDefinition, streamArn: string, source: StreamSource, total: number): Promise<number> {
   let started = process.hrtime.bigint();
   const { emulator, host, ledger } = await startMapping(definition, streamArn, source, undefined, () => {
     started = process.hrtime.bigint();

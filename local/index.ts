@@ -1,9 +1,13 @@
 // The offline runner's programmatic API (for your own tests): start, write, wait, read, stop.
-export { LocalRunner, LocalTable } from './runner';
-export type { LocalRunnerOptions, RunSummary } from './runner';
-export { readAssembly } from './assembly/read-assembly';
-export type { StreamTriggeredTableDefinition } from './assembly/read-assembly';
+export { LocalBucket, LocalFunction, LocalMapping, LocalRunner, LocalTable } from './runner';
+export type { LocalRunnerOptions, MappingSummary, RunSummary } from './runner';
+export { AppModel, UnresolvedEnvironmentError, UnsupportedFunctionError } from './assembly/app-model';
+export { AssemblyError } from './assembly/cloud-assembly';
+export type {
+  BucketDefinition, FunctionDefinition, MappingDefinition, SkippedMapping, StreamMappingDefinition, TableDefinition,
+} from './assembly/definitions';
 export type { Clock, MappingActivity } from './mapping/mapping-emulator';
+export type { InvokeResult } from './lambda/function-host';
 export type { LedgerSummary, RecordDisposition } from './ledger/ledger';
 export type { OnFailureRecord } from './destinations/failure-destination-writer';
 export { formatActivity, formatSummary } from './report';

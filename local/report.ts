@@ -23,13 +23,14 @@ export function formatActivity(a: MappingActivity): string | undefined {
   }
 }
 
-/** The run's ledger as a small table. */
+/** The run's ledger as a small table: one row per mapping (a stream's records count once per mapping that reads it). */
 export function formatSummary(s: RunSummary): string {
-  const header = ['table', 'written', 'delivered', 'filtered', 'failure destination', 'dropped', 'lost', 'log lines'];
-  const rows = s.tables.map((t) => [t.id, t.summary.written, t.summary.delivered, t.summary.filtered,
-    t.summary.sentToFailureDestination, t.summary.dropped, t.summary.lost, t.logLines].map(String));
+  const header = ['mapping', 'written', 'delivered', 'filtered', 'failure destination', 'dropped', 'lost', 'log lines'];
+  const logLinesOf = (functionId: string) => s.functions.find((f) => f.id === functionId)?.logLines ?? 0;
+  const rows = s.mappings.map((m) => [m.id, m.summary.written, m.summary.delivered, m.summary.filtered,
+    m.summary.sentToFailureDestination, m.summary.dropped, m.summary.lost, logLinesOf(m.function)].map(String));
   rows.push(['total', s.written, s.delivered, s.filtered, s.sentToFailureDestination, s.dropped, s.lost,
-    s.tables.reduce((n, t) => n + t.logLines, 0)].map(String));
+    s.functions.reduce((n, f) => n + f.logLines, 0)].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [
@@ -37,6 +38,7 @@ export function formatSummary(s: RunSummary): string {
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
+    ...s.skipped.map((m) => `not run: ${m.id} (${m.reason})`),
     '',
     `lost: ${s.lost}${s.outOfOrderItems.length ? `; out of order: ${s.outOfOrderItems.length} items` : ''}`,
   ].join('\n');

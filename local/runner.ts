@@ -1,68 +1,179 @@
+import { rmSync } from 'fs';
 import * as path from 'path';
 import { setTimeout as sleep } from 'timers/promises';
 import {
-  DeleteItemCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand,
+  DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import { readAssembly, StreamTriggeredTableDefinition } from './assembly/read-assembly';
-import { startDynamoDbLocal, DynamoDbLocal } from './engine/dynamodb-local';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { AppModel, stableUuid } from './assembly/app-model';
+import type {
+  BucketDefinition, FunctionDefinition, SkippedMapping, StreamMappingDefinition, TableDefinition,
+} from './assembly/definitions';
 import { createLocalFailureDestination, LocalFailureDestination, OnFailureRecord } from './destinations/failure-destination-writer';
-import { FunctionHost } from './lambda/function-host';
-import { Ledger, LedgerSummary } from './ledger/ledger';
-import { Clock, MappingActivity, MappingEmulator } from './mapping/mapping-emulator';
-import { StreamAudit } from './ledger/stream-audit';
+import { startDynamoDbLocal, DynamoDbLocal } from './engine/dynamodb-local';
+import { OfflineEndpoint, startOfflineEndpoint } from './engine/offline-endpoint';
+import { LocalS3, startLocalS3 } from './engine/s3-local';
 import { SdkStreamSource, StreamSource } from './engine/stream-source';
-import { ProvisionedTable, provisionTable } from './engine/table-provisioner';
+import { provisionTable } from './engine/table-provisioner';
+import { FunctionHost, InvokeResult } from './lambda/function-host';
+import { sdkRuntimeModulesDir } from './lambda/sdk-runtime';
+import { Ledger, LedgerSummary } from './ledger/ledger';
+import { StreamAudit } from './ledger/stream-audit';
+import { ArrivalClock } from './mapping/arrival-clock';
+import { Clock, MappingActivity, MappingEmulator } from './mapping/mapping-emulator';
 
 export interface LocalRunnerOptions {
   /** The synthesized cloud assembly. Default: `cdk.out` in the current directory. */
   readonly cdkOut?: string;
-  /** Stream-triggered tables to run, instead of reading them from `cdkOut`. */
-  readonly tables?: StreamTriggeredTableDefinition[];
   /** A DynamoDB Local the user already runs (e.g. `http://localhost:8000`). Default: start the embedded jar. */
   readonly endpoint?: string;
-  /** Where failure destinations are written. Default: `<cdkOut>/../.local-runner`. */
+  /**
+   * The runner's own folder: the local S3's objects (`s3/`) and queue / topic failure records (`destinations/`),
+   * emptied at every start. Default: `<cdkOut>/../.local-runner`.
+   */
   readonly outDir?: string;
+  /**
+   * Values for function environment variables, keyed `<function>.<VARIABLE>` (`<function>` is the function's
+   * construct path, e.g. `OrdersExample/PaymentsHandler`, or `<stack>/<logicalId>`): what the runner cannot
+   * resolve offline (an SSM parameter, a secret, a custom resource's attribute), or to override a value.
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Run the rest of the app when a mapping's function is not Node.js (its mapping is left out). Default false: refuse to start. */
+  readonly skipUnsupportedFunctions?: boolean;
   /** Time as the mappings see it (record age, tumbling windows). Default: the system clock. */
   readonly clock?: Clock;
   /** Pause after an empty poll. Default 250 ms (AWS polls each shard about four times a second). */
   readonly pollIntervalMs?: number;
   /** Backoff between retries of a failing batch. Default 100 ms doubling up to 2 s. */
   readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };
-  /** Every line a handler prints, as it arrives. */
-  readonly onLogLine?: (line: string, tableId: string, stream: 'stdout' | 'stderr') => void;
-  /** What each mapping does (invocations, retries, bisections, failure destinations). */
-  readonly onActivity?: (activity: MappingActivity, tableId: string) => void;
+  /** Every line a function prints, as it arrives, with the function's construct path. */
+  readonly onLogLine?: (line: string, functionId: string, stream: 'stdout' | 'stderr') => void;
+  /** What each mapping does (invocations, retries, bisections, failure destinations), with the mapping's id. */
+  readonly onActivity?: (activity: MappingActivity, mappingId: string) => void;
+  /** What the runner leaves out, and why (a mapping whose source or function is not part of the app). */
+  readonly onWarning?: (message: string) => void;
   /** Wraps the Streams API (tests inject faults, such as an iterator expiring mid-run). */
   readonly wrapStreamSource?: (source: StreamSource) => StreamSource;
 }
 
-/** The end of a run: what the ledger says, per table and in total. */
-export interface RunSummary extends LedgerSummary {
-  readonly tables: ReadonlyArray<{ readonly id: string; readonly summary: LedgerSummary; readonly logLines: number }>;
-  /** Items whose first deliveries did not follow write order (must be empty). */
-  readonly outOfOrderItems: string[];
+export interface MappingSummary {
+  readonly id: string;
+  readonly table: string;
+  readonly function: string;
+  readonly summary: LedgerSummary;
 }
 
-/** One stream-triggered table running locally. */
-export class LocalTable {
+/** The end of a run: what the ledger says, per mapping, per table and in total. */
+export interface RunSummary extends LedgerSummary {
+  /** One row per table with at least one mapping: its mappings' records added up. */
+  readonly tables: ReadonlyArray<{ readonly id: string; readonly summary: LedgerSummary; readonly logLines: number }>;
+  /** One row per mapping: every record of its stream is counted once for each mapping that reads it. */
+  readonly mappings: readonly MappingSummary[];
+  /** Items whose first deliveries did not follow write order (must be empty). */
+  readonly outOfOrderItems: string[];
+  /** The functions the mappings invoke, with how many lines each printed. */
+  readonly functions: ReadonlyArray<{ readonly id: string; readonly logLines: number }>;
+  /** Mappings of the app that were not run, and why. */
+  readonly skipped: readonly SkippedMapping[];
+}
+
+/** A Lambda function of the app, running locally. */
+export class LocalFunction {
+  /** Every line the function printed, in order. */
+  public readonly logLines: string[] = [];
+  /** @internal The tables whose mappings invoke it (their logLines get its lines too). */
+  public readonly tables = new Set<LocalTable>();
+
   constructor(
     public readonly id: string,
-    public readonly definition: StreamTriggeredTableDefinition,
-    public readonly tableName: string,
-    public readonly streamArn: string,
-    public readonly client: DynamoDBClient,
+    public readonly definition: FunctionDefinition,
+    /** @internal */ public readonly host: FunctionHost,
+  ) {}
+
+  public get functionName(): string {
+    return this.definition.functionName;
+  }
+
+  public get functionArn(): string {
+    return this.definition.functionArn;
+  }
+
+  /**
+   * Invokes the function once, synchronously, with `event` (as `aws lambda invoke` would): for example to
+   * deliver a batch a second time, as an event source mapping may. A function error is a result with
+   * status `error`, not a rejection.
+   */
+  public invoke(event: unknown): Promise<InvokeResult> {
+    return this.host.invoke(event);
+  }
+}
+
+/** One event source mapping: a table's stream feeding a function. */
+export class LocalMapping {
+  /** The function the mapping invokes. */
+  public readonly function: LocalFunction;
+
+  constructor(
+    public readonly id: string,
+    public readonly definition: StreamMappingDefinition,
+    public readonly table: LocalTable,
+    fn: LocalFunction,
     /** @internal */ public readonly emulator: MappingEmulator,
     /** @internal */ public readonly audit: StreamAudit,
+    /** @internal */ public readonly ledgerKey: string,
     public readonly failureDestination: LocalFailureDestination | undefined,
-    /** Every line the table's function printed, in order. */
-    public readonly logLines: string[],
+  ) {
+    this.function = fn;
+  }
+
+  /** The on-failure records this mapping wrote to its failure destination, oldest first. */
+  public async failureRecords(): Promise<OnFailureRecord[]> {
+    return this.failureDestination ? this.failureDestination.readAll() : [];
+  }
+}
+
+/** A DynamoDB table of the app, on DynamoDB Local. */
+export class LocalTable {
+  /** The mappings that read this table's stream. */
+  public readonly mappings: LocalMapping[] = [];
+  /** Every line printed by the functions of this table's mappings, in the order they arrived. */
+  public readonly logLines: string[] = [];
+
+  constructor(
+    public readonly id: string,
+    public readonly definition: TableDefinition,
+    /** The table's stream ARN as the functions see it (the stack's region and account); undefined without a stream. */
+    public readonly streamArn: string | undefined,
+    /** @internal DynamoDB Local's own ARN of the stream, for the Streams API. */
+    public readonly localStreamArn: string | undefined,
+    /** A client of the DynamoDB Local that holds the table. */
+    public readonly client: DynamoDBClient,
   ) {}
+
+  public get tableName(): string {
+    return this.definition.tableName;
+  }
+
+  public get tableArn(): string {
+    return this.definition.tableArn;
+  }
+
+  /** The failure destination of the table's first mapping. */
+  public get failureDestination(): LocalFailureDestination | undefined {
+    return this.mappings[0]?.failureDestination;
+  }
 
   /** Writes an item (PutItem); values are plain JavaScript, marshalled for you. */
   public async put(item: Record<string, unknown>): Promise<void> {
     await this.client.send(new PutItemCommand({ TableName: this.tableName, Item: marshall(item, { removeUndefinedValues: true }) }));
+  }
+
+  /** Reads an item by its key (GetItem, strongly consistent), unmarshalled; undefined when there is none. */
+  public async get(key: Record<string, unknown>): Promise<Record<string, unknown> | undefined> {
+    const out = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: marshall(key), ConsistentRead: true }));
+    return out.Item ? unmarshall(out.Item) : undefined;
   }
 
   /** Sets (and removes) attributes of an item (UpdateItem). */
@@ -93,15 +204,53 @@ export class LocalTable {
     await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: marshall(key) }));
   }
 
-  /** The on-failure records written to this table's local failure destination, oldest first. */
+  /** The on-failure records written by this table's mappings, oldest first. */
   public async failureRecords(): Promise<OnFailureRecord[]> {
-    return this.failureDestination ? this.failureDestination.readAll() : [];
+    const all = await Promise.all(this.mappings.map((m) => m.failureRecords()));
+    return all.flat().sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
   }
 }
 
+/** An S3 bucket of the app, on the local S3. */
+export class LocalBucket {
+  constructor(
+    public readonly id: string,
+    public readonly definition: BucketDefinition,
+    /** A client of the local S3 that holds the bucket. */
+    public readonly client: S3Client,
+  ) {}
+
+  public get bucketName(): string {
+    return this.definition.bucketName;
+  }
+
+  /** The keys of the bucket's objects (under `prefix`), in key order. */
+  public async keys(prefix?: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucketName, Prefix: prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  /** An object's body as text. */
+  public async getText(key: string): Promise<string> {
+    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key }));
+    return out.Body!.transformToString();
+  }
+}
+
+/** The region of the runner's own clients (DynamoDB Local and the local S3 ignore it). */
+const LOCAL_REGION = 'us-east-1';
+
 /**
- * Runs synthesized stream-triggered tables offline: DynamoDB Local for the tables and streams, the real
- * handler assets in their own Node.js processes, and an emulated event source mapping per table.
+ * Runs a synthesized CDK app offline: every DynamoDB table on DynamoDB Local (with its indexes, TTL and
+ * stream), every S3 bucket on a local S3, the real code of the functions that event source mappings
+ * invoke in their own Node.js processes (their environment resolved, the AWS SDK at hand as on Lambda,
+ * every SDK call kept on the machine), and each mapping emulated with the service's semantics.
  *
  * ```ts
  * const runner = await LocalRunner.start({ cdkOut: 'cdk.out' });
@@ -114,15 +263,29 @@ export class LocalTable {
 export class LocalRunner {
   public static async start(options: LocalRunnerOptions = {}): Promise<LocalRunner> {
     const cdkOut = path.resolve(options.cdkOut ?? 'cdk.out');
-    const definitions = options.tables ?? readAssembly(cdkOut);
-    if (definitions.length === 0) {
-      throw new Error(`no stream-triggered table found in ${cdkOut}: is it the assembly of an app that uses StreamTriggeredTable?`);
-    }
-    const dynamo = options.endpoint ? undefined : await startDynamoDbLocal();
-    const runner = new LocalRunner(options, dynamo, options.endpoint ?? dynamo!.endpoint, cdkOut);
+    // Everything that can be refused is read before anything starts.
+    const model = AppModel.read(cdkOut, { environmentOverrides: options.environment, skipUnsupportedFunctions: options.skipUnsupportedFunctions });
+    const tables = model.tables();
+    const buckets = model.buckets();
+    model.preflight(tables);
+    const outDir = path.resolve(options.outDir ?? path.join(path.dirname(cdkOut), '.local-runner'));
+    // A run starts empty, as the tables do: objects and records of an earlier run would be taken for this one's.
+    for (const owned of ['s3', 'destinations']) rmSync(path.join(outDir, owned), { recursive: true, force: true });
+
+    const [dynamo, s3, offline] = await Promise.all([
+      options.endpoint ? Promise.resolve(undefined) : startDynamoDbLocal(),
+      startLocalS3({ directory: path.join(outDir, 's3') }),
+      startOfflineEndpoint(),
+    ]);
+    const runner = new LocalRunner(options, outDir, { dynamo, s3, offline, dynamoEndpoint: options.endpoint ?? dynamo!.endpoint });
     try {
-      for (const definition of definitions) await runner.add(definition);
-      for (const table of runner.byId.values()) await table.emulator.start();
+      model.setQueueEndpoint(offline.endpoint);
+      await runner.provision(model, tables, buckets);
+      if (runner.mappingList.length === 0) {
+        throw new Error(`no event source mapping on a DynamoDB stream found in ${cdkOut}: is it the assembly of an app that uses StreamTriggeredTable?`
+          + (runner.skipped.length ? ` (left out: ${runner.skipped.map((s) => `${s.id}: ${s.reason}`).join('; ')})` : ''));
+      }
+      for (const mapping of runner.mappingList) await mapping.emulator.start();
     } catch (e) {
       await runner.stop();
       throw e;
@@ -132,49 +295,90 @@ export class LocalRunner {
 
   /** The DynamoDB endpoint the tables live on (point your SDK or the AWS CLI at it). */
   public readonly endpoint: string;
+  /** The local S3 endpoint the buckets live on. */
+  public readonly s3Endpoint: string;
   public readonly ledger = new Ledger();
-  private readonly byId = new Map<string, LocalTable>();
-  private readonly hosts: FunctionHost[] = [];
+  /** Mappings of the app that are not run, and why. */
+  public readonly skipped: SkippedMapping[] = [];
+  private readonly tableList: LocalTable[] = [];
+  private readonly bucketList: LocalBucket[] = [];
+  private readonly functionList: LocalFunction[] = [];
+  private readonly mappingList: LocalMapping[] = [];
   private readonly dynamoClient: DynamoDBClient;
+  private readonly s3Client: S3Client;
   private readonly source: StreamSource;
   /** The unwrapped Streams API: the audit stays independent of any fault injected into the mappings. */
   private readonly auditSource: StreamSource;
-  private readonly outDir: string;
   private stopped = false;
 
-  private constructor(private readonly options: LocalRunnerOptions, private readonly dynamo: DynamoDbLocal | undefined,
-    endpoint: string, cdkOut: string) {
-    this.endpoint = endpoint;
-    // DynamoDB Local accepts any credentials (-sharedDb); the region only shows in ARNs.
-    const clientConfig = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-    this.dynamoClient = new DynamoDBClient(clientConfig);
-    const sdkSource = new SdkStreamSource(new DynamoDBStreamsClient(clientConfig));
+  private constructor(
+    private readonly options: LocalRunnerOptions,
+    private readonly outDir: string,
+    private readonly engines: { dynamo?: DynamoDbLocal; s3: LocalS3; offline: OfflineEndpoint; dynamoEndpoint: string },
+  ) {
+    this.endpoint = engines.dynamoEndpoint;
+    this.s3Endpoint = engines.s3.endpoint;
+    const credentials = engines.s3.credentials;
+    // DynamoDB Local runs with -sharedDb: any credentials and region see the same tables.
+    const dynamoConfig = { endpoint: this.endpoint, region: LOCAL_REGION, credentials };
+    this.dynamoClient = new DynamoDBClient(dynamoConfig);
+    this.s3Client = new S3Client({ endpoint: this.s3Endpoint, region: LOCAL_REGION, credentials, forcePathStyle: true });
+    const sdkSource = new SdkStreamSource(new DynamoDBStreamsClient(dynamoConfig));
     this.source = options.wrapStreamSource ? options.wrapStreamSource(sdkSource) : sdkSource;
     this.auditSource = sdkSource;
-    this.outDir = path.resolve(options.outDir ?? path.join(path.dirname(cdkOut), '.local-runner'));
   }
 
-  /** The running tables. */
+  /** Every table of the app. */
   public get tables(): LocalTable[] {
-    return [...this.byId.values()];
+    return [...this.tableList];
   }
 
-  /** A table by its construct path (`Stack/Orders`) or its last segment (`Orders`). */
-  public table(id: string): LocalTable {
-    const exact = this.byId.get(id);
-    if (exact) return exact;
-    const matches = this.tables.filter((t) => t.id.split('/').pop() === id);
-    if (matches.length === 1) return matches[0];
-    throw new Error(`no single table ${JSON.stringify(id)}; the tables are ${this.tables.map((t) => t.id).join(', ')}`);
+  /** Every bucket of the app. */
+  public get buckets(): LocalBucket[] {
+    return [...this.bucketList];
+  }
+
+  /** The functions the mappings invoke. */
+  public get functions(): LocalFunction[] {
+    return [...this.functionList];
+  }
+
+  /** The event source mappings that run. */
+  public get mappings(): LocalMapping[] {
+    return [...this.mappingList];
   }
 
   /**
-   * Waits until every record in every stream is disposed of (delivered, filtered, in a failure destination
-   * or dropped) and nothing is queued or being invoked.
+   * A table by its construct path (`OrdersExample/Orders/Table`), the path of the StreamTriggeredTable that
+   * owns it (`OrdersExample/Orders`), either path's last segment (`Orders`), its logical id or its table name.
+   */
+  public table(id: string): LocalTable {
+    return pick('table', id, this.tableList, (t) => [t.id, ...t.definition.aliases]);
+  }
+
+  /** A bucket by its construct path, last segment, logical id or bucket name. */
+  public bucket(id: string): LocalBucket {
+    return pick('bucket', id, this.bucketList, (b) => [b.id, b.definition.logicalId, b.bucketName]);
+  }
+
+  /** A function by its construct path, last segment, logical id or function name. */
+  public function(id: string): LocalFunction {
+    return pick('function', id, this.functionList, (f) => [f.id, f.definition.logicalId, f.functionName]);
+  }
+
+  /** A mapping by its id (the owning construct's path) or that path's last segment. */
+  public mapping(id: string): LocalMapping {
+    return pick('mapping', id, this.mappingList, (m) => [m.id]);
+  }
+
+  /**
+   * Waits until every record in every mapped stream is disposed of by every mapping that reads it
+   * (delivered, filtered, in a failure destination or dropped) and nothing is queued or being invoked.
+   * Records that functions write into other tables of the app are waited for too.
    */
   public async waitForIdle(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const quiet = () => this.tables.every((t) => t.emulator.isQuiet());
+    const quiet = () => this.mappingList.every((m) => m.emulator.isQuiet());
     for (;;) {
       // The streams are read only once no mapping has anything queued or in flight: until then it is not idle anyway.
       if (quiet() && await this.undisposed() === 0 && quiet()) return;
@@ -185,78 +389,133 @@ export class LocalRunner {
     }
   }
 
-  /** Totals of the run, per table and overall; `lost` counts records in the streams that nothing disposed of. */
+  /** Totals of the run, per mapping, per table and overall; `lost` counts records in the streams that a mapping did not dispose of. */
   public async summary(): Promise<RunSummary> {
-    await Promise.all(this.tables.map((t) => t.audit.refresh()));
-    const perTable = this.tables.map((t) => ({
-      id: t.id, summary: this.ledger.summarize(t.audit.records), logLines: t.logLines.length,
+    await Promise.all(this.mappingList.map((m) => m.audit.refresh()));
+    const mappings = this.mappingList.map((m) => ({
+      id: m.id, table: m.table.id, function: m.function.id, summary: this.ledger.summarize(m.audit.records),
     }));
-    const total = this.ledger.summarize(this.tables.flatMap((t) => t.audit.records));
-    return { ...total, tables: perTable, outOfOrderItems: this.ledger.outOfOrderItems() };
+    const tables = this.tableList.filter((t) => t.mappings.length > 0).map((t) => ({
+      id: t.id,
+      summary: this.ledger.summarize(t.mappings.flatMap((m) => m.audit.records)),
+      logLines: t.logLines.length,
+    }));
+    const total = this.ledger.summarize(this.mappingList.flatMap((m) => m.audit.records));
+    const functions = this.functionList.map((f) => ({ id: f.id, logLines: f.logLines.length }));
+    return { ...total, tables, mappings, functions, outOfOrderItems: this.ledger.outOfOrderItems(), skipped: [...this.skipped] };
   }
 
-  /** Stops the mappings, the function processes and the embedded DynamoDB Local. Idempotent. */
+  /** Stops the mappings, the function processes and the local engines. Idempotent. */
   public async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.allSettled(this.tables.map((t) => t.emulator.stop()));
-    await Promise.allSettled(this.hosts.map((h) => h.stop()));
+    await Promise.allSettled(this.mappingList.map((m) => m.emulator.stop()));
+    await Promise.allSettled(this.functionList.map((f) => f.host.stop()));
     this.dynamoClient.destroy();
-    await this.dynamo?.stop();
+    this.s3Client.destroy();
+    await Promise.allSettled([this.engines.dynamo?.stop(), this.engines.s3.stop(), this.engines.offline.stop()]);
   }
 
   private async undisposed(): Promise<number> {
     let pending = 0;
-    for (const t of this.tables) {
-      await t.audit.refresh();
-      for (const r of t.audit.records) if (!this.ledger.isDisposed(r.streamArn, r.sequenceNumber)) pending++;
+    for (const m of this.mappingList) {
+      await m.audit.refresh();
+      for (const r of m.audit.records) if (!this.ledger.isDisposed(r.streamArn, r.sequenceNumber)) pending++;
     }
     return pending;
   }
 
-  private async add(definition: StreamTriggeredTableDefinition): Promise<void> {
-    const region = definition.region ?? 'us-east-1';
-    const account = definition.account ?? '000000000000';
-    const tableName = definition.table.tableName ?? definition.id.replace(/[^a-zA-Z0-9_.-]+/g, '-');
-    const provisioned = await provisionTable(this.dynamoClient, tableName, definition.table);
+  private async provision(model: AppModel, tables: TableDefinition[], buckets: BucketDefinition[]): Promise<void> {
+    for (const definition of tables) {
+      const provisioned = await provisionTable(this.dynamoClient, definition);
+      if (provisioned.streamLabel) model.setStreamLabel(definition.tableArn, provisioned.streamLabel);
+      const streamArn = provisioned.streamLabel ? `${definition.tableArn}/stream/${provisioned.streamLabel}` : undefined;
+      this.tableList.push(new LocalTable(definition.id, definition, streamArn, provisioned.localStreamArn, this.dynamoClient));
+    }
+    for (const definition of buckets) {
+      await this.engines.s3.createBucket(definition.bucketName);
+      this.bucketList.push(new LocalBucket(definition.id, definition, this.s3Client));
+    }
 
-    const onLogLine = this.options.onLogLine;
-    const logLines: string[] = [];
+    const { mappings, skipped } = model.mappings(tables);
+    for (const s of skipped) {
+      this.skipped.push(s);
+      this.options.onWarning?.(`mapping ${s.id} is not run offline: ${s.reason}`);
+    }
+    const functions = new Map<string, LocalFunction>();
+    const arrivals = new Map<string, ArrivalClock>();
+    for (const definition of mappings) {
+      const table = this.tableList.find((t) => t.definition === definition.table)!;
+      const fn = functions.get(definition.handler.id) ?? await this.hostFunction(definition.handler);
+      functions.set(definition.handler.id, fn);
+      // One arrival clock per stream: every reader of it agrees on when a record was written.
+      const arrival = arrivals.get(table.localStreamArn!) ?? new ArrivalClock(this.options.clock);
+      arrivals.set(table.localStreamArn!, arrival);
+      this.mappingList.push(this.addMapping(definition, table, fn, arrival));
+    }
+  }
+
+  private async hostFunction(definition: FunctionDefinition): Promise<LocalFunction> {
+    const { s3, offline } = this.engines;
     const host = await FunctionHost.start({
-      name: definition.handler.logicalId,
-      codeDir: definition.handler.assetPath,
-      inlineCode: definition.handler.inlineCode,
-      handler: definition.handler.handler,
+      name: definition.functionName,
+      codeDir: definition.assetPath,
+      inlineCode: definition.inlineCode,
+      handler: definition.handler,
       environment: {
-        ...this.resolveEnvironment(definition, provisioned),
-        // A function that calls DynamoDB reaches the local one.
+        ...definition.environment,
+        // Every SDK call stays on this machine: DynamoDB and S3 reach the local ones, every other service
+        // an endpoint that answers at once that it is not run offline.
+        AWS_ENDPOINT_URL: offline.endpoint,
         AWS_ENDPOINT_URL_DYNAMODB: this.endpoint,
         AWS_ENDPOINT_URL_DYNAMODB_STREAMS: this.endpoint,
+        AWS_ENDPOINT_URL_S3: s3.endpoint,
+        AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
       },
-      timeoutSeconds: definition.handler.timeoutSeconds,
-      memorySize: definition.handler.memorySize,
-      region,
-      account,
+      // As Lambda's NODE_PATH: the function's layers, then the runtime's AWS SDK, behind its own node_modules.
+      nodePath: [...definition.layerModuleDirs, sdkRuntimeModulesDir()],
+      timeoutSeconds: definition.timeoutSeconds,
+      memorySize: definition.memorySize,
+      region: definition.region,
+      account: definition.account,
       onLogLine: (line, stream) => {
-        logLines.push(line);
-        onLogLine?.(line, definition.id, stream);
+        fn.logLines.push(line);
+        for (const table of fn.tables) table.logLines.push(line);
+        this.options.onLogLine?.(line, definition.id, stream);
       },
     });
-    this.hosts.push(host);
+    const fn: LocalFunction = new LocalFunction(definition.id, definition, host);
+    this.functionList.push(fn);
+    return fn;
+  }
 
-    const onFailure = definition.mapping.onFailure;
-    const mappingUuid = `local-${definition.mapping.logicalId}`;
-    const destination = onFailure ? createLocalFailureDestination({
-      kind: onFailure.kind, rootDir: this.outDir, logicalId: onFailure.logicalId, mappingUuid, region, account,
-    }) : undefined;
+  private addMapping(definition: StreamMappingDefinition, table: LocalTable, fn: LocalFunction, arrivals: ArrivalClock): LocalMapping {
+    const mappingDefinition = definition.mapping;
+    const ledgerKey = `${definition.stackName}/${mappingDefinition.logicalId}`;
+    const onFailure = mappingDefinition.onFailure;
+    // Lambda names failure objects after the mapping's UUID: a stable one here, so keys are the same every run.
+    const mappingUuid = stableUuid(ledgerKey);
+    const destination = onFailure ? createLocalFailureDestination(onFailure.kind === 's3'
+      ? { kind: 's3', s3: { client: this.s3Client, bucket: onFailure.bucketName! }, mappingUuid }
+      : {
+        kind: onFailure.kind,
+        rootDir: path.join(this.outDir, 'destinations'),
+        logicalId: onFailure.logicalId,
+        region: definition.region,
+        account: definition.account,
+      }) : undefined;
 
     const emulator = new MappingEmulator({
-      mapping: definition.mapping,
-      streamArn: provisioned.streamArn,
+      mapping: mappingDefinition,
+      streamArn: table.localStreamArn!,
+      eventSourceArn: table.streamArn!,
+      ledgerKey,
+      arrivals,
       source: this.source,
-      invoke: (event) => host.invoke(event),
-      functionArn: host.functionArn,
-      region,
+      invoke: (event) => fn.host.invoke(event),
+      functionArn: fn.functionArn,
+      region: definition.region,
       ledger: this.ledger,
       destination,
       clock: this.options.clock,
@@ -264,31 +523,22 @@ export class LocalRunner {
       retryBackoff: this.options.retryBackoff,
       onActivity: (activity) => this.options.onActivity?.(activity, definition.id),
     });
-    const audit = new StreamAudit(this.auditSource, provisioned.streamArn, (shardId) => emulator.auditStart(shardId));
-    const local = new LocalTable(definition.id, definition, provisioned.tableName, provisioned.streamArn,
-      this.dynamoClient, emulator, audit, destination, logLines);
-    this.byId.set(definition.id, local);
+    const audit = new StreamAudit(this.auditSource, table.localStreamArn!, (shardId) => emulator.auditStart(shardId), { ledgerKey, arrivals });
+    const mapping = new LocalMapping(definition.id, definition, table, fn, emulator, audit, ledgerKey, destination);
+    table.mappings.push(mapping);
+    fn.tables.add(table);
+    return mapping;
   }
+}
 
-  /** Environment values that name this table in the template (Ref, GetAtt) become the local table's. */
-  private resolveEnvironment(definition: StreamTriggeredTableDefinition, provisioned: ProvisionedTable): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [key, value] of Object.entries(definition.handler.environment)) {
-      let resolved = value;
-      if (value.startsWith('{')) {
-        try {
-          const token = JSON.parse(value);
-          if (token.Ref === definition.table.logicalId) resolved = provisioned.tableName;
-          const att = token['Fn::GetAtt'];
-          if (Array.isArray(att) && att[0] === definition.table.logicalId) {
-            resolved = att[1] === 'StreamArn' ? provisioned.streamArn : att[1] === 'Arn' ? provisioned.tableArn : value;
-          }
-        } catch {
-          // not a token: keep the value as it is
-        }
-      }
-      out[key] = resolved;
-    }
-    return out;
-  }
+/** The one item whose names include `id` exactly, else the one whose names end in `/<id>`. */
+function pick<T>(kind: string, id: string, items: readonly T[], names: (item: T) => string[]): T {
+  const exact = items.filter((item) => names(item).includes(id));
+  if (exact.length === 1) return exact[0];
+  const bySegment = exact.length ? exact : items.filter((item) => names(item).some((n) => n.split('/').pop() === id));
+  if (bySegment.length === 1) return bySegment[0];
+  const all = items.map((item) => names(item)[0]).join(', ') || 'none';
+  throw new Error(bySegment.length > 1
+    ? `${bySegment.length} ${kind}s match ${JSON.stringify(id)}: ${bySegment.map((item) => names(item)[0]).join(', ')}; give the full construct path`
+    : `no ${kind} ${JSON.stringify(id)}; the ${kind}s are ${all}`);
 }

@@ -28,9 +28,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { startDynamoDbLocal } from '../local/engine/dynamodb-local';
-import { normalizeRecord, StreamsApiRecord } from '../local/mapping/normalize-record';
-import { compareSequenceNumbers } from '../local/mapping/sequence';
+import { compareSequenceNumbers } from '../local/engine/sequence';
 import { GET_RECORDS_LIMIT, SdkStreamSource } from '../local/engine/stream-source';
+import { normalizeRecord, StreamsApiRecord } from '../local/mapping/normalize-record';
 
 const FIXTURES_DIR = path.join(__dirname, '..', 'test', 'fixtures');
 const VIEW_TYPES: StreamViewType[] = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];

@@ -1,6 +1,6 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 
-/** AWS limits on event source mapping filters (see shared notes: stream-semantics). */
+/** AWS limits on event source mapping filters (docs/offline-runner.md, "Event source mapping semantics"). */
 export const MAX_FILTERS = 5;
 export const MAX_PATTERN_LENGTH = 4096;
 

@@ -49,10 +49,10 @@ export const assetHashSerializer: jest.SnapshotSerializerPlugin = {
     printer(val.replace(/[0-9a-f]{64}/g, '[ASSET-HASH]'), config, indentation, depth, refs),
 };
 
-/** The example app (examples/orders-app), synthesized with the real CDK CLI into `outDir`, as a user would. */
-export function synthExampleApp(outDir: string): void {
+/** An example app (examples/<app>), synthesized with the real CDK CLI into `outDir`, as a user would. */
+export function synthExampleApp(outDir: string, app = 'orders-app'): void {
   const root = path.join(__dirname, '..');
   execFileSync(path.join(root, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--no-notices', '--output', outDir], {
-    cwd: path.join(root, 'examples', 'orders-app'), stdio: 'pipe', env: { ...process.env, JSII_DEPRECATED: 'quiet' },
+    cwd: path.join(root, 'examples', app), stdio: 'pipe', env: { ...process.env, JSII_DEPRECATED: 'quiet' },
   });
 }

@@ -1,7 +1,7 @@
+import { compareSequenceNumbers, lowestSequenceNumber } from '../local/engine/sequence';
 import { judgeBatchResponse } from '../local/mapping/batch-response';
-import { compareSequenceNumbers, lowestSequenceNumber } from '../local/mapping/sequence';
 
-// The response shapes Lambda accepts from a stream function with ReportBatchItemFailures (shared notes).
+// The response shapes Lambda accepts from a stream function with ReportBatchItemFailures.
 const batch = ['000000000000000000009', '000000000000000000010', '100000000000000000000000'];
 
 describe('judgeBatchResponse', () => {

@@ -2,8 +2,10 @@ import { createHash } from 'crypto';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { buildOnFailureRecord, createLocalFailureDestination, FailedBatch, OnFailureRecord } from '../local/destinations/failure-destination-writer';
+import { LocalS3, startLocalS3 } from '../local/engine/s3-local';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2019-11-14T00:04:06.388';
@@ -59,8 +61,45 @@ afterEach(async () => {
   await fs.rm(rootDir, { recursive: true, force: true });
 });
 
-function destination(kind: 's3' | 'sqs' | 'sns', logicalId = kind === 's3' ? 'FailureBucket' : kind === 'sqs' ? 'FailureQueue' : 'FailureTopic') {
-  return createLocalFailureDestination({ kind, rootDir, logicalId, mappingUuid: MAPPING_UUID, region: 'us-east-1', account: '123456789012' });
+/** One real local S3 API (s3rver) for the file; each test gets a bucket of its own. */
+let s3: LocalS3;
+let s3Dir: string;
+let client: S3Client;
+let bucket: string;
+let bucketCount = 0;
+beforeAll(async () => {
+  s3Dir = await fs.mkdtemp(path.join(os.tmpdir(), 'failure-destination-s3-'));
+  s3 = await startLocalS3({ directory: s3Dir });
+  client = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, credentials: s3.credentials });
+});
+afterAll(async () => {
+  client?.destroy();
+  await s3?.stop();
+  await fs.rm(s3Dir, { recursive: true, force: true });
+});
+beforeEach(async () => {
+  bucket = `failure-bucket-${++bucketCount}`;
+  await s3.createBucket(bucket);
+});
+
+function s3Destination(mappingUuid = MAPPING_UUID) {
+  return createLocalFailureDestination({ kind: 's3', s3: { client, bucket }, mappingUuid });
+}
+
+function fileDestination(kind: 'sqs' | 'sns', logicalId = kind === 'sqs' ? 'FailureQueue' : 'FailureTopic') {
+  return createLocalFailureDestination({ kind, rootDir, logicalId, region: 'us-east-1', account: '123456789012' });
+}
+
+/** The key of an `s3://<bucket>/<key>` URI in this test's bucket. */
+function keyOf(uri: string): string {
+  const prefix = `s3://${bucket}/`;
+  expect(uri.startsWith(prefix)).toBe(true);
+  return uri.slice(prefix.length);
+}
+
+async function getText(key: string): Promise<string> {
+  const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return object.Body!.transformToString('utf8');
 }
 
 async function lines(file: string): Promise<Array<Record<string, any>>> {
@@ -149,54 +188,92 @@ describe('buildOnFailureRecord', () => {
 });
 
 describe('S3 destination', () => {
-  test('writes the record with its payload at the on-failure object key', async () => {
-    const dest = destination('s3');
+  test('puts the record with its payload at the on-failure object key', async () => {
+    const dest = s3Destination();
     expect(dest.kind).toBe('s3');
-    expect(dest.location).toBe(path.join(rootDir, 'FailureBucket'));
+    expect(dest.location).toBe(`s3://${bucket}/aws/lambda/${MAPPING_UUID}/`);
     const batch = failedBatch();
-    const file = await dest.write(batch);
+    const key = keyOf(await dest.write(batch));
 
-    const key = path.relative(rootDir, file).split(path.sep).join('/');
-    expect(key).toMatch(new RegExp(`^FailureBucket/aws/lambda/${MAPPING_UUID}/${SHARD}/2019/11/14/2019-11-14T00\\.13\\.49-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`));
-    const stored = JSON.parse(await fs.readFile(file, 'utf8')) as OnFailureRecord;
+    expect(key).toMatch(new RegExp(`^aws/lambda/${MAPPING_UUID}/${SHARD}/2019/11/14/2019-11-14T00\\.13\\.49-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`));
+    const stored = JSON.parse(await getText(key)) as OnFailureRecord;
     // Every field as built, the request id aside (a fresh UUID per record).
     const built = buildOnFailureRecord(batch, { includePayload: true });
     expect(stored).toEqual({ ...built, requestContext: { ...built.requestContext, requestId: stored.requestContext.requestId } });
     expect(stored.requestContext.requestId).toMatch(UUID);
     expect(JSON.parse(stored.payload!)).toEqual(batch.event);
     expect(stored.DDBStreamBatchInfo.approximateArrivalOfFirstRecord).toBe('2019-11-14T00:13:19Z');
+    // The same bytes are in s3rver's directory, for a user to look at.
+    expect(await fs.readFile(path.join(s3Dir, bucket, `${key}._S3rver_object`), 'utf8')).toBe(JSON.stringify(stored));
   });
 
   test('the date in the key is UTC and zero-padded', async () => {
-    const file = await destination('s3').write(failedBatch({ now: new Date('2024-03-05T07:08:09.123Z') }));
-    expect(path.relative(rootDir, file).split(path.sep).slice(-4).join('/')).toMatch(/^2024\/03\/05\/2024-03-05T07\.08\.09-[0-9a-f-]{36}$/);
-    const late = await destination('s3').write(failedBatch({ now: new Date('2024-12-31T23:59:59.999+00:00') }));
-    expect(path.basename(late)).toMatch(/^2024-12-31T23\.59\.59-/);
+    const key = keyOf(await s3Destination().write(failedBatch({ now: new Date('2024-03-05T07:08:09.123Z') })));
+    expect(key.split('/').slice(-4).join('/')).toMatch(/^2024\/03\/05\/2024-03-05T07\.08\.09-[0-9a-f-]{36}$/);
+    const late = keyOf(await s3Destination().write(failedBatch({ now: new Date('2024-12-31T23:59:59.999+00:00') })));
+    expect(late.split('/').pop()).toMatch(/^2024-12-31T23\.59\.59-/);
   });
 
-  test('readAll returns every record, oldest first, with payloads', async () => {
-    const dest = destination('s3');
+  test('readAll returns every record of this mapping, oldest first, with payloads', async () => {
+    const dest = s3Destination();
     expect(await dest.readAll()).toEqual([]);
     await dest.write(failedBatch({ now: new Date('2024-01-01T00:00:02.000Z'), approximateInvokeCount: 2 }));
     await dest.write(failedBatch({ now: new Date('2024-01-01T00:00:01.000Z'), approximateInvokeCount: 1, shardId: 'shardId-00000001573689847184-aaaaaaaa' }));
     await dest.write(failedBatch({ now: new Date('2024-01-01T00:00:03.000Z'), approximateInvokeCount: 3 }));
+    // Another mapping failing into the same bucket, and objects that are not failure records at all.
+    const other = s3Destination('1b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0');
+    await other.write(failedBatch({ approximateInvokeCount: 9 }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'README.txt', Body: 'not a record' }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: `aws/lambda/${MAPPING_UUID}-suffix/x`, Body: 'not a record' }));
+
     const all = await dest.readAll();
     expect(all.map((r) => r.requestContext.approximateInvokeCount)).toEqual([1, 2, 3]);
     expect(all.every((r) => typeof r.payload === 'string')).toBe(true);
+    expect((await other.readAll()).map((r) => r.requestContext.approximateInvokeCount)).toEqual([9]);
   });
 
-  test('refuses names that would leave the root directory', async () => {
-    expect(() => createLocalFailureDestination({ kind: 's3', rootDir, logicalId: '../x', mappingUuid: MAPPING_UUID, region: 'r', account: 'a' })).toThrow(/path segment/);
-    expect(() => createLocalFailureDestination({ kind: 'sqs', rootDir, logicalId: 'Q', mappingUuid: '..', region: 'r', account: 'a' })).toThrow(/path segment/);
-    await expect(destination('s3').write(failedBatch({ shardId: '../../etc' }))).rejects.toThrow(/path segment/);
+  test('readAll reads past the first page of 1000 objects', async () => {
+    const dest = s3Destination();
+    // 1000 records put directly where the writer puts them (20 at a time, for speed), then one through the writer.
+    const start = Date.parse('2024-01-01T00:00:00.000Z');
+    for (let group = 0; group < 1000; group += 20) {
+      await Promise.all(Array.from({ length: 20 }, (_, j) => {
+        const i = group + j;
+        const now = new Date(start + i * 1000);
+        const record = buildOnFailureRecord(failedBatch({ now, approximateInvokeCount: i }), { includePayload: true });
+        const stamp = now.toISOString().slice(0, 19).replace(/:/g, '.');
+        const key = `aws/lambda/${MAPPING_UUID}/${SHARD}/2024/01/01/${stamp}-${String(i).padStart(8, '0')}-0000-4000-8000-000000000000`;
+        return client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(record) }));
+      }));
+    }
+    await dest.write(failedBatch({ now: new Date(start + 1000 * 1000), approximateInvokeCount: 1000 }));
+
+    const all = await dest.readAll();
+    expect(all.map((r) => r.requestContext.approximateInvokeCount)).toEqual(Array.from({ length: 1001 }, (_, i) => i));
   });
 
-  test('a failed write does not block the writes after it', async () => {
-    const dest = destination('s3');
-    await fs.mkdir(dest.location, { recursive: true });
-    await fs.writeFile(path.join(dest.location, 'aws'), 'not a directory');
-    await expect(dest.write(failedBatch())).rejects.toThrow();
-    await fs.rm(path.join(dest.location, 'aws'));
+  test('readAll reports an object under the prefix that is not a record, instead of skipping it', async () => {
+    const dest = s3Destination();
+    await dest.write(failedBatch());
+    const key = `aws/lambda/${MAPPING_UUID}/${SHARD}/2024/01/01/torn`;
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '{"requestContext":' }));
+    await expect(dest.readAll()).rejects.toThrow(`s3://${bucket}/${key}: not JSON`);
+  });
+
+  test('refuses names that would change the key layout or leave the root directory', async () => {
+    expect(() => createLocalFailureDestination({ kind: 's3', s3: { client, bucket }, mappingUuid: '..' })).toThrow(/mappingUuid "\.\." cannot be used as a path segment/);
+    expect(() => createLocalFailureDestination({ kind: 's3', s3: { client, bucket }, mappingUuid: 'a/b' })).toThrow(/path segment/);
+    expect(() => createLocalFailureDestination({ kind: 'sqs', rootDir, logicalId: '../x', region: 'r', account: 'a' })).toThrow(/logicalId/);
+    await expect(s3Destination().write(failedBatch({ shardId: '../../etc' }))).rejects.toThrow(/shardId "\.\.\/\.\.\/etc"/);
+    expect(await s3Destination().readAll()).toEqual([]);
+  });
+
+  test('a failed write names the object and does not block the writes after it', async () => {
+    const dest = createLocalFailureDestination({ kind: 's3', s3: { client, bucket: 'not-created-yet' }, mappingUuid: MAPPING_UUID });
+    await expect(dest.write(failedBatch())).rejects.toThrow(
+      new RegExp(`^PutObject s3://not-created-yet/aws/lambda/${MAPPING_UUID}/${SHARD}/\\S+: NoSuchBucket: `));
+    await expect(dest.readAll()).rejects.toThrow(`ListObjectsV2 s3://not-created-yet/aws/lambda/${MAPPING_UUID}/: NoSuchBucket: `);
+    await s3.createBucket('not-created-yet');
     await dest.write(failedBatch());
     expect(await dest.readAll()).toHaveLength(1);
   });
@@ -204,7 +281,7 @@ describe('S3 destination', () => {
 
 describe('SQS destination', () => {
   test('appends the message a consumer receives: Body is the record without payload', async () => {
-    const dest = destination('sqs');
+    const dest = fileDestination('sqs');
     expect(dest.kind).toBe('sqs');
     expect(dest.location).toBe(path.join(rootDir, 'FailureQueue.jsonl'));
     const batch = failedBatch();
@@ -222,7 +299,7 @@ describe('SQS destination', () => {
   });
 
   test('readAll parses the bodies back, in the order written', async () => {
-    const dest = destination('sqs');
+    const dest = fileDestination('sqs');
     expect(await dest.readAll()).toEqual([]);
     for (const count of [4, 1, 7]) {
       await dest.write(failedBatch({ approximateInvokeCount: count }));
@@ -233,14 +310,14 @@ describe('SQS destination', () => {
   });
 
   test('readAll reports a torn line instead of skipping it', async () => {
-    const dest = destination('sqs');
+    const dest = fileDestination('sqs');
     await dest.write(failedBatch());
     await fs.appendFile(dest.location, '{"MessageId":"x","Bo');
     await expect(dest.readAll()).rejects.toThrow(/FailureQueue\.jsonl:2: not JSON/);
   });
 
   test('a failed append does not block the appends after it', async () => {
-    const dest = destination('sqs');
+    const dest = fileDestination('sqs');
     await fs.mkdir(dest.location); // a directory where the file belongs: appending fails
     await expect(dest.write(failedBatch())).rejects.toThrow();
     await fs.rmdir(dest.location);
@@ -251,7 +328,7 @@ describe('SQS destination', () => {
 
 describe('SNS destination', () => {
   test('appends the notification a subscriber receives: Message is the record without payload', async () => {
-    const dest = destination('sns');
+    const dest = fileDestination('sns');
     expect(dest.kind).toBe('sns');
     expect(dest.location).toBe(path.join(rootDir, 'FailureTopic.jsonl'));
     const batch = failedBatch({ condition: 'RecordAgeExceeded' });
@@ -281,7 +358,7 @@ describe('concurrent writes (several shards failing at once)', () => {
   });
 
   test.each(['sqs', 'sns'] as const)('%s: 100 concurrent writes give 100 whole lines, and readAll waits for them', async (kind) => {
-    const dest = destination(kind);
+    const dest = fileDestination(kind);
     const writes = batches.map((b) => dest.write(b));
     const read = dest.readAll(); // issued before any write finished: must still see all of them
     await Promise.all(writes);
@@ -296,18 +373,20 @@ describe('concurrent writes (several shards failing at once)', () => {
   });
 
   test('two destination objects on the same queue share one write queue', async () => {
-    const a = destination('sqs');
-    const b = destination('sqs');
+    const a = fileDestination('sqs');
+    const b = fileDestination('sqs');
     await Promise.all(batches.flatMap((batch) => [a.write(batch), b.write(batch)]));
     expect(await lines(a.location)).toHaveLength(200);
     expect(await b.readAll()).toHaveLength(200);
   });
 
-  test('s3: 100 concurrent writes give 100 objects', async () => {
-    const dest = destination('s3');
-    const files = await Promise.all(batches.map((b) => dest.write(b)));
-    expect(new Set(files).size).toBe(100);
-    const all = await dest.readAll();
+  test('s3: 100 concurrent writes give 100 objects, and readAll waits for them', async () => {
+    const dest = s3Destination();
+    const writes = batches.map((b) => dest.write(b));
+    const read = dest.readAll(); // issued before any write finished: must still see all of them
+    const uris = await Promise.all(writes);
+    expect(new Set(uris).size).toBe(100);
+    const all = await read;
     expect(all).toHaveLength(100);
     expect(all.map((r) => JSON.parse(r.payload!).Records[0].dynamodb.SequenceNumber).sort())
       .toEqual(batches.map((b) => b.records[0].dynamodb!.SequenceNumber).sort());

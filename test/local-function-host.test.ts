@@ -99,6 +99,30 @@ function errorOf(result: InvokeResult) {
   return { status: result.status, errorType: result.errorType, errorMessage: result.errorMessage };
 }
 
+const tempDirs: string[] = [];
+afterEach(() => {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory (removed after the test) holding `files`, by path relative to it. */
+function tempFolder(files: Record<string, string> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'function-host-test-'));
+  tempDirs.push(dir);
+  for (const [file, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), content);
+  }
+  return dir;
+}
+
+/** A package folder as `npm install` leaves it: `package.json` and its `index.js`. */
+function fakePackage(name: string, source: string): Record<string, string> {
+  return {
+    [`${name}/package.json`]: JSON.stringify({ name, version: '1.0.0', main: 'index.js' }),
+    [`${name}/index.js`]: source,
+  };
+}
+
 describe('invocation', () => {
   test('the handler gets the event after a JSON round trip, the context and the Lambda environment, and nothing of ours', async () => {
     const saved = { ...process.env };
@@ -161,9 +185,10 @@ describe('invocation', () => {
       CUSTOM_SETTING: 'custom',
     });
     expect(payload.envKeys).toStrictEqual([
-      'AWS_ACCESS_KEY_ID', 'AWS_DEFAULT_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_NAME',
-      'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_REGION',
-      'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'CUSTOM_SETTING', ...(process.env.HOME ? ['HOME'] : []), 'LAMBDA_TASK_ROOT', 'LANG', 'PATH', 'TZ', '_HANDLER',
+      'AWS_ACCESS_KEY_ID', 'AWS_CONFIG_FILE', 'AWS_DEFAULT_REGION', 'AWS_EC2_METADATA_DISABLED', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+      'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME',
+      'AWS_REGION', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SHARED_CREDENTIALS_FILE', 'CUSTOM_SETTING', ...(process.env.HOME ? ['HOME'] : []),
+      'LAMBDA_TASK_ROOT', 'LANG', 'PATH', 'TZ', '_HANDLER',
     ]);
     expect(payload.cwd).toBe(FUNCTIONS);
     expect(payload.localTime).toBe('Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)');
@@ -493,9 +518,12 @@ describe('bundled by esbuild, as the runner ships', () => {
         // 'end': nothing left to do, and idle workers do not keep this process alive.
         if (process.argv[1] === 'kill') process.kill(process.pid, 'SIGKILL');
       })();`;
+    // Each parent's own temporary directory: a killed parent cannot remove the host's, the test does.
+    const tmpDirs = { end: tempFolder(), kill: tempFolder() };
     const run = (mode: 'end' | 'kill') => new Promise<{ signal: NodeJS.Signals | null; code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['-e', script, mode], {
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, TMPDIR: tmpDirs[mode] },
       });
       let stdout = '';
       let stderr = '';
@@ -518,6 +546,169 @@ describe('bundled by esbuild, as the runner ships', () => {
       expect(new Set(pids).size).toBe(2);
       expect(await eventually(() => !pids.some(alive), 3_000)).toBe(true);
     }
+    // The host's temporary directory was there, and went with the parent that ended.
+    expect(fs.readdirSync(tmpDirs.kill).filter((name) => name.startsWith('function-host-'))).toHaveLength(1);
+    expect(fs.readdirSync(tmpDirs.end)).toStrictEqual([]);
+  });
+});
+
+describe('the AWS SDK and this machine\'s AWS configuration', () => {
+  /** Where this repository's packages are: the AWS SDK the function gets on its NODE_PATH. */
+  const REPO_NODE_MODULES = path.join(__dirname, '..', 'node_modules');
+
+  test('nothing of this machine\'s AWS configuration reaches a function, and the SDK gets the fake local credentials', async () => {
+    const home = tempFolder({
+      '.aws/credentials': '[default]\naws_access_key_id = AKIAMACHINEHOMEKEY01\naws_secret_access_key = machine-home-secret\n'
+        + '[machine-profile]\naws_access_key_id = AKIAMACHINEPROFILE01\naws_secret_access_key = machine-profile-secret\n',
+      '.aws/config': '[default]\nregion = machine-home-region-1\nendpoint_url = https://machine-home-endpoint.example\n'
+        + '[profile machine-profile]\nregion = machine-profile-region-1\n',
+    });
+    const machine: Record<string, string> = {
+      AWS_PROFILE: 'machine-profile',
+      AWS_ACCESS_KEY_ID: 'AKIAMACHINEENVKEY001',
+      AWS_SECRET_ACCESS_KEY: 'machine-env-secret',
+      AWS_SESSION_TOKEN: 'machine-env-session-token',
+      AWS_REGION: 'machine-env-region-1',
+      AWS_DEFAULT_REGION: 'machine-env-default-region-1',
+      AWS_ENDPOINT_URL: 'https://machine-env-endpoint.example',
+      AWS_ENDPOINT_URL_DYNAMODB: 'https://machine-env-dynamodb-endpoint.example',
+      AWS_CONFIG_FILE: path.join(home, '.aws', 'config'),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(home, '.aws', 'credentials'),
+      AWS_ROLE_ARN: 'arn:aws:iam::999999999999:role/machine-role',
+      AWS_WEB_IDENTITY_TOKEN_FILE: '/machine/web-identity-token',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://machine-container-credentials.example/creds',
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: 'machine-container-token',
+    };
+    // Records every file the function's code reads, the SDK's shared config files included.
+    const codeDir = tempFolder({
+      'index.js': `
+        const fs = require('fs');
+        const read = [];
+        for (const [owner, name] of [[fs, 'readFileSync'], [fs, 'readFile'], [fs.promises, 'readFile']]) {
+          const original = owner[name];
+          owner[name] = function (file, ...rest) {
+            read.push(String(file));
+            return original.call(this, file, ...rest);
+          };
+        }
+        exports.printEnv = async () => {
+          console.log(JSON.stringify(process.env));
+        };
+        exports.credentials = async () => {
+          const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+          const client = new DynamoDBClient({});
+          const credentials = await client.config.credentials();
+          return { credentials, region: await client.config.region(), read, configFiles: [process.env.AWS_CONFIG_FILE, process.env.AWS_SHARED_CREDENTIALS_FILE] };
+        };`,
+    });
+    const saved = process.env;
+    // Kept until the processes start: the host reads process.env when it forks them, at the first invocation.
+    process.env = { ...saved, ...machine, HOME: home };
+    try {
+      const [printer, sdk] = await Promise.all([
+        host('index.printEnv', { codeDir }),
+        host('index.credentials', { codeDir, nodePath: [REPO_NODE_MODULES] }),
+      ]);
+      const [printed, sdkResult] = await Promise.all([printer.host.invoke({}), sdk.host.invoke({})]);
+      expect(printed).toMatchObject({ status: 'ok' });
+
+      const env = JSON.parse(printer.lines('stdout')[0]) as Record<string, string>;
+      const leaks = Object.entries(env).flatMap(([key, value]) => Object.values(machine)
+        .filter((machineValue) => value.includes(machineValue))
+        .map((machineValue) => `${key}=${value} (has ${machineValue})`));
+      expect(leaks).toStrictEqual([]);
+      for (const key of ['AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_DYNAMODB', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE',
+        'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN', 'NODE_PATH']) {
+        expect({ key, value: env[key] }).toStrictEqual({ key, value: undefined });
+      }
+      expect(env).toMatchObject({
+        HOME: home,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_SESSION_TOKEN: 'local',
+        AWS_REGION: 'us-east-1',
+        AWS_EC2_METADATA_DISABLED: 'true',
+      });
+      // In the host's temporary directory, and absent.
+      for (const key of ['AWS_CONFIG_FILE', 'AWS_SHARED_CREDENTIALS_FILE']) {
+        const file = env[key] ?? '';
+        expect({ key, inHostTempDir: file.startsWith(path.join(os.tmpdir(), 'function-host-')), exists: fs.existsSync(file) })
+          .toStrictEqual({ key, inHostTempDir: true, exists: false });
+      }
+
+      expect(sdkResult).toMatchObject({ status: 'ok' });
+      const { credentials, region, read, configFiles } = sdkResult.payload as {
+        credentials: object; region: string; read: string[]; configFiles: string[];
+      };
+      expect(credentials).toMatchObject({ accessKeyId: 'local', secretAccessKey: 'local', sessionToken: 'local' });
+      expect(region).toBe('us-east-1');
+      // The SDK looked for its shared config files where the host points it, and nowhere in HOME.
+      expect(read).toEqual(expect.arrayContaining(configFiles));
+      expect(read.filter((file) => file.startsWith(home))).toStrictEqual([]);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  test('nodePath: the function\'s own node_modules first, then the NODE_PATH folders in order', async () => {
+    const codeDir = tempFolder({
+      'index.js': `
+        exports.handler = async () => ({
+          nodePath: process.env.NODE_PATH,
+          dynamodb: require('@aws-sdk/client-dynamodb').from,
+          s3: require('@aws-sdk/client-s3').from,
+          sqs: require('@aws-sdk/client-sqs').from,
+        });`,
+      ...fakePackage('node_modules/@aws-sdk/client-dynamodb', 'exports.from = \'the function\';'),
+    });
+    const runtimeSdk = tempFolder({
+      ...fakePackage('@aws-sdk/client-dynamodb', 'exports.from = \'the runtime\';'),
+      ...fakePackage('@aws-sdk/client-s3', 'exports.from = \'the runtime\';'),
+    });
+    const later = tempFolder({
+      ...fakePackage('@aws-sdk/client-s3', 'exports.from = \'the later folder\';'),
+      ...fakePackage('@aws-sdk/client-sqs', 'exports.from = \'the later folder\';'),
+    });
+    const { host: h } = await host('index.handler', { codeDir, nodePath: [runtimeSdk, path.relative(process.cwd(), later)] }, true);
+    expect((await h.invoke({})).payload).toStrictEqual({
+      nodePath: `${runtimeSdk}${path.delimiter}${later}`,
+      dynamodb: 'the function',
+      s3: 'the runtime',
+      sqs: 'the later folder',
+    });
+  });
+
+  test('a missing @aws-sdk package says which ones are provided offline and what to do; other missing modules do not', async () => {
+    const codeDir = tempFolder({
+      'index.js': 'const { KinesisClient } = require(\'@aws-sdk/client-kinesis\');\nexports.handler = async () => String(KinesisClient);\n',
+    });
+    const runtimeSdk = tempFolder({
+      ...fakePackage('@aws-sdk/client-dynamodb', 'exports.DynamoDBClient = class {};'),
+      // Not a package folder: not listed.
+      '@aws-sdk/README.md': 'the AWS SDK the runner provides',
+    });
+    const moreSdk = tempFolder(fakePackage('@aws-sdk/lib-dynamodb', 'exports.DynamoDBDocumentClient = class {};'));
+    const nodePath = [runtimeSdk, path.join(runtimeSdk, 'absent'), moreSdk, tempFolder()];
+    const [kinesis, other] = await Promise.all([
+      host('index.handler', { codeDir, nodePath }),
+      host('missing-dependency.handler', { nodePath }, true),
+    ]);
+    const [kinesisResult, otherResult] = await Promise.all([kinesis.host.invoke({}), other.host.invoke({})]);
+    expect(errorOf(kinesisResult)).toStrictEqual({
+      status: 'error',
+      errorType: 'Runtime.ImportModuleError',
+      errorMessage: expect.stringMatching(new RegExp(
+        '^Error: Cannot find module \'@aws-sdk/client-kinesis\'\\nRequire stack:\\n- [^\\n]*index\\.js\\n(- [^\\n]*\\n)*'
+        + 'AWS SDK packages provided offline: @aws-sdk/client-dynamodb, @aws-sdk/lib-dynamodb\\. '
+        + 'To use @aws-sdk/client-kinesis, bundle it with your function, or add it to the function\'s node_modules\\.$',
+      )),
+    });
+    expect(JSON.parse(kinesis.lines('stderr')[0].split('\t')[1])).toMatchObject({ errorMessage: kinesisResult.errorMessage });
+    expect(errorOf(otherResult)).toStrictEqual({
+      status: 'error',
+      errorType: 'Runtime.ImportModuleError',
+      errorMessage: expect.stringMatching(/^Error: Cannot find module 'a-package-that-is-not-installed'\nRequire stack:\n- [^\n]*missing-dependency\.js(\n- [^\n]*)*$/),
+    });
   });
 });
 

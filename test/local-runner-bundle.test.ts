@@ -27,7 +27,7 @@ test('the bundled API runs the example app: the real change-log handler logs eac
     const changes = orders.logLines.map((l) => JSON.parse(l)).filter((l) => l.message === 'change');
     expect(changes.map((c) => [c.eventName, c.keys.pk, c.changedAttributes])).toEqual([['INSERT', 'order#1', undefined], ['MODIFY', 'order#1', ['status']]]);
     expect(changes[1].newImage).toEqual({ pk: 'order#1', status: 'SHIPPED', email: '***REDACTED***' });
-    expect(changes[1].function_arn).toBe('arn:aws:lambda:eu-west-1:123456789012:function:OrdersHandler791FC516');
+    expect(changes[1].function_arn).toBe('arn:aws:lambda:eu-west-1:123456789012:function:OrdersExample-OrdersHandler791FC516');
     const summary = await runner.summary();
     expect(summary).toMatchObject({ written: 3, delivered: 2, filtered: 1, sentToFailureDestination: 0, lost: 0 });
   } finally {
@@ -41,7 +41,8 @@ test('the bundled CLI starts, reports the tables, and exits with a summary once 
   });
   expect(out.status).toBe(0);
   expect(out.stdout).toMatch(/DynamoDB Local: http:\/\/127\.0\.0\.1:\d+/);
-  expect(out.stdout).toContain('OrdersExample/Orders: table OrdersExample-Orders');
+  expect(out.stdout).toContain('table OrdersExample-OrdersTable1F8332C7 (OrdersExample/Orders/Table), stream arn:aws:dynamodb:eu-west-1:123456789012:table/OrdersExample-OrdersTable1F8332C7/stream/');
+  expect(out.stdout).toContain('mapping OrdersExample/Orders -> function OrdersExample-OrdersHandler791FC516');
   expect(out.stdout).toMatch(/\ntotal +0 +0 +0 +0 +0 +0 +0\n/);
   expect(out.stdout).toContain('lost: 0');
 });

@@ -21,8 +21,8 @@ export function invocations(table: LocalTable): Invocation[] {
   return parsed(table).filter((l) => l.msg === 'invoked');
 }
 
-export function parsed(table: LocalTable): any[] {
-  return table.logLines.flatMap((line) => {
+export function parsed(source: { readonly logLines: readonly string[] }): any[] {
+  return source.logLines.flatMap((line) => {
     try {
       const value = JSON.parse(line);
       return typeof value === 'object' && value !== null ? [value] : [];
@@ -41,9 +41,10 @@ export function seqOf(table: LocalTable, pk: string): string {
   throw new Error(`no invocation carried ${pk}`);
 }
 
-/** The ledger's view of every record of a table, by sequence number. */
+/** The ledger's view of every record of a table (of each of its mappings), by sequence number. */
 export function dispositions(runner: LocalRunner, table: LocalTable) {
-  return runner.ledger.all().filter((d) => d.streamArn === table.streamArn);
+  const keys = new Set(table.mappings.map((m) => m.ledgerKey));
+  return runner.ledger.all().filter((d) => keys.has(d.streamArn));
 }
 
 /** Checks the ledger invariant: every record in the streams disposed of (none lost), first deliveries in order. */

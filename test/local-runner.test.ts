@@ -1,10 +1,9 @@
 import { randomUUID } from 'crypto';
-import { rmSync } from 'fs';
+import { readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { readAssembly } from '../local/assembly/read-assembly';
+import { IteratorPosition, StreamSource } from '../local/engine/stream-source';
 import type { MappingActivity } from '../local/mapping/mapping-emulator';
 import { LocalRunner } from '../local/runner';
-import { IteratorPosition, StreamSource } from '../local/engine/stream-source';
 import {
   AttributeCondition, ChangeEventName, Duration, StreamFilter, synthRunnerApp,
 } from './fixtures/runner-app';
@@ -60,21 +59,21 @@ beforeAll(async () => {
     Tumbling: { tumblingWindow: Duration.seconds(3) },
     Expiring: {},
   });
-  // The traps cannot pass the construct's synth-time checks: write them into the definition as a
-  // hand-edited template would, to prove that the runner (like AWS) never matches them.
-  const tables = readAssembly(cdkOut).map((t) => (t.id.endsWith('/Traps') ? {
-    ...t,
-    mapping: {
-      ...t.mapping,
-      filterPatterns: [
-        { dynamodb: { NewImage: { status: ['KEEP'] } } }, // type key left out
-        { dynamodb: { NewImage: { qty: { N: [{ numeric: ['>', 0] }] } } } }, // numeric on an N
-        { dynamodb: { NewImage: { status: [{ exists: true }] } } }, // exists on a non-leaf
-      ],
-    },
-  } : t));
+  // The traps cannot pass the construct's synth-time checks: write them into the template, as a hand-edited
+  // template would have them, to prove that the runner (like AWS) never matches them.
+  const templateFile = path.join(cdkOut, 'RunnerTest.template.json');
+  const template = JSON.parse(readFileSync(templateFile, 'utf-8'));
+  const trapMapping = Object.values<any>(template.Resources)
+    .find((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && String(r.Metadata?.['aws:cdk:path']).startsWith('RunnerTest/Traps/'));
+  trapMapping.Properties.FilterCriteria = {
+    Filters: [
+      { dynamodb: { NewImage: { status: ['KEEP'] } } }, // type key left out
+      { dynamodb: { NewImage: { qty: { N: [{ numeric: ['>', 0] }] } } } }, // numeric on an N
+      { dynamodb: { NewImage: { status: [{ exists: true }] } } }, // exists on a non-leaf
+    ].map((pattern) => ({ Pattern: JSON.stringify(pattern) })),
+  };
+  writeFileSync(templateFile, JSON.stringify(template));
   runner = await LocalRunner.start({
-    tables,
     cdkOut,
     outDir: path.join(dir, 'destinations'),
     clock: { now: () => Date.now() + clockOffset.ms },
@@ -107,7 +106,7 @@ test('a thrown error with a retry limit: exactly 1 + retries invocations, then a
   expect(await t.failureRecords()).toHaveLength(1);
   expect(record.requestContext).toEqual({
     requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-    functionArn: expect.stringMatching(/^arn:aws:lambda:eu-west-1:123456789012:function:ThrowRetryFunction/),
+    functionArn: expect.stringMatching(/^arn:aws:lambda:eu-west-1:123456789012:function:RunnerTest-ThrowRetryFunction/),
     condition: 'RetryAttemptsExhausted',
     approximateInvokeCount: 3,
   });
@@ -145,7 +144,7 @@ test('partial failure: the records before the failed one are not resent, the one
   await runner.waitForIdle();
 
   expect(invocations(t).map((c) => c.keys)).toEqual([['p1', 'p2', 'p3', 'p4', 'p5'], ['p3', 'p4', 'p5']]);
-  const byPk = Object.fromEntries(['p1', 'p2', 'p3', 'p4', 'p5'].map((pk) => [pk, runner.ledger.get(t.streamArn, seqOf(t, pk))!]));
+  const byPk = Object.fromEntries(['p1', 'p2', 'p3', 'p4', 'p5'].map((pk) => [pk, runner.ledger.get(t.mappings[0].ledgerKey, seqOf(t, pk))!]));
   expect(Object.values(byPk).map((d) => d.invocations)).toEqual([1, 1, 2, 2, 2]);
   expect(Object.values(byPk).map((d) => d.deliveries)).toEqual([1, 1, 1, 1, 1]);
   expect(await t.failureRecords()).toEqual([]);
@@ -181,7 +180,7 @@ describe('responses', () => {
     await t.put({ pk, respond });
     await runner.waitForIdle();
     expect(invocations(t).slice(calls).map((c) => c.keys)).toEqual([[pk]]);
-    expect(runner.ledger.get(t.streamArn, seqOf(t, pk))).toMatchObject({ deliveries: 1, invocations: 1 });
+    expect(runner.ledger.get(t.mappings[0].ledgerKey, seqOf(t, pk))).toMatchObject({ deliveries: 1, invocations: 1 });
   });
 });
 

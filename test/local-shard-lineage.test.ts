@@ -1,8 +1,8 @@
-import type { MappingDefinition } from '../local/assembly/read-assembly';
+import type { MappingDefinition } from '../local/assembly/definitions';
+import type { IteratorPosition, RecordsPage, ShardInfo, StreamSource } from '../local/engine/stream-source';
 import { Ledger } from '../local/ledger/ledger';
 import { MappingEmulator } from '../local/mapping/mapping-emulator';
 import type { StreamsApiRecord } from '../local/mapping/normalize-record';
-import type { IteratorPosition, RecordsPage, ShardInfo, StreamSource } from '../local/engine/stream-source';
 
 // Shard lineage on an in-memory stream (DynamoDB Local rolls shards over only every 4 hours): a child shard
 // is read only once its parent is drained, so an item's records keep their order across a rollover.

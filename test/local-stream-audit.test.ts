@@ -1,5 +1,5 @@
-import { StreamAudit } from '../local/ledger/stream-audit';
 import type { IteratorPosition, RecordsPage, ShardInfo, StreamSource } from '../local/engine/stream-source';
+import { StreamAudit } from '../local/ledger/stream-audit';
 
 // The audit is the independent list of records the ledger is checked against: counting one twice would
 // report it lost.

@@ -1,19 +1,21 @@
 /**
  * The local stand-in for an event source mapping's on-failure destination (DestinationConfig.OnFailure).
- * It writes the record Lambda sends when a batch fails for good (retries exhausted, or records too old),
- * in the format of /work/shared/notes/stream-semantics.md, "The on-failure record".
+ * It writes the record Lambda sends when a batch fails for good (retries exhausted, or records too old):
+ * `{requestContext, responseContext, version: "1.0", timestamp, DDBStreamBatchInfo}`, plus `payload` for S3
+ * (the invocation event as a JSON string, so the records outlive the stream's 24 hours); see
+ * buildOnFailureRecord, and docs/offline-runner.md for the format field by field.
  *
- * Layout under `rootDir`, one location per destination resource (its CloudFormation logical id):
- * - S3: one JSON object per failed batch, WITH `payload` (the invocation event as a JSON string, so the records
- *   outlive the stream's 24 hours), at the real object key:
- *   `<rootDir>/<logicalId>/aws/lambda/<mappingUuid>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>` (no extension).
- * - SQS: `<rootDir>/<logicalId>.jsonl`, one line per failed batch: the message as ReceiveMessage hands it to a
- *   consumer, `{"MessageId", "MD5OfBody", "Body", "Attributes": {"SentTimestamp"}}`, where Body is the record
- *   (without payload) as a JSON string. The envelope is kept, not just the record, so that a consumer or test
- *   written against it parses Body exactly as it would on AWS.
- * - SNS: `<rootDir>/<logicalId>.jsonl`, one line per failed batch: the notification as a subscriber receives it,
- *   `{"Type": "Notification", "MessageId", "TopicArn", "Message", "Timestamp"}`, Message being the record
- *   (without payload). Signature fields are left out: a made-up signature would only mislead.
+ * - S3: the app's bucket in the local S3 API (engine/s3-local.ts), written with PutObject through the caller's
+ *   client, one object per failed batch at AWS's key
+ *   `aws/lambda/<mappingUuid>/<shardId>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid>` (UTC, no extension).
+ * - SQS and SNS (queues and topics are not run offline): a JSON-lines file per destination resource (its
+ *   CloudFormation logical id), `<rootDir>/<logicalId>.jsonl`, one line per failed batch.
+ *   SQS: the message as ReceiveMessage hands it to a consumer, `{"MessageId", "MD5OfBody", "Body",
+ *   "Attributes": {"SentTimestamp"}}`, where Body is the record (without payload) as a JSON string. The envelope
+ *   is kept, not just the record, so that a consumer or test written against it parses Body as it would on AWS.
+ *   SNS: the notification as a subscriber receives it, `{"Type": "Notification", "MessageId", "TopicArn",
+ *   "Message", "Timestamp"}`, Message being the record (without payload). Signature fields are left out: a
+ *   made-up signature would only mislead.
  *
  * Choices where AWS documents nothing:
  * - `responseContext` for a batch whose last invocation is not known (a RecordAgeExceeded batch never sent)
@@ -27,6 +29,7 @@
 import { createHash, randomUUID } from 'crypto';
 import { promises as fs } from 'fs';
 import * as path from 'path';
+import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
 
@@ -72,23 +75,35 @@ export interface FailedBatch {
 
 export interface LocalFailureDestination {
   readonly kind: 's3' | 'sqs' | 'sns';
-  /** The directory (S3) or JSONL file (SQS, SNS) written to. */
+  /** Where the records go: `s3://<bucket>/aws/lambda/<mappingUuid>/` (S3), or the JSONL file (SQS, SNS). */
   readonly location: string;
-  /** Writes one failed batch; resolves to the file written. */
+  /** Writes one failed batch; resolves to where it went: the object's `s3://` URI, or the JSONL file. */
   write(batch: FailedBatch): Promise<string>;
-  /** Every on-failure record written so far, oldest first. */
+  /** Every on-failure record written so far (for S3: this mapping's), oldest first. */
   readAll(): Promise<OnFailureRecord[]>;
 }
 
-export interface LocalFailureDestinationOptions {
-  readonly kind: 's3' | 'sqs' | 'sns';
-  readonly rootDir: string;
-  /** The destination resource's logical id (bucket, queue or topic). */
-  readonly logicalId: string;
+/** An S3 destination: a bucket of the local S3 API. */
+export interface S3FailureDestinationOptions {
+  readonly kind: 's3';
+  /** A client of the local S3 API (endpoint and credentials from engine/s3-local.ts), and the destination bucket. */
+  readonly s3: { readonly client: S3Client; readonly bucket: string };
+  /** The event source mapping's UUID: its records are under `aws/lambda/<mappingUuid>/`. */
   readonly mappingUuid: string;
+}
+
+/** An SQS or SNS destination: a JSON-lines file. */
+export interface FileFailureDestinationOptions {
+  readonly kind: 'sqs' | 'sns';
+  readonly rootDir: string;
+  /** The destination resource's logical id (queue or topic): the file's name. */
+  readonly logicalId: string;
+  /** For the topic ARN in SNS notifications. */
   readonly region: string;
   readonly account: string;
 }
+
+export type LocalFailureDestinationOptions = S3FailureDestinationOptions | FileFailureDestinationOptions;
 
 export function buildOnFailureRecord(batch: FailedBatch, options: { includePayload: boolean }): OnFailureRecord {
   if (batch.records.length === 0) {
@@ -136,57 +151,91 @@ export function buildOnFailureRecord(batch: FailedBatch, options: { includePaylo
 }
 
 export function createLocalFailureDestination(options: LocalFailureDestinationOptions): LocalFailureDestination {
-  // These names become path segments: refuse anything that could climb out of rootDir.
-  checkSegment('logicalId', options.logicalId);
-  checkSegment('mappingUuid', options.mappingUuid);
-  const root = path.resolve(options.rootDir);
   switch (options.kind) {
     case 's3':
-      return new S3Destination(path.join(root, options.logicalId), options.mappingUuid);
+      // A key segment: refused if it could change the key's layout (or, in s3rver's store, climb out of the bucket).
+      checkSegment('mappingUuid', options.mappingUuid);
+      return new S3Destination(options.s3.client, options.s3.bucket, options.mappingUuid);
     case 'sqs':
-      return new JsonLinesDestination('sqs', path.join(root, `${options.logicalId}.jsonl`), sqsMessage, (line) => line.Body);
     case 'sns': {
+      checkSegment('logicalId', options.logicalId); // a file name: refused if it could climb out of rootDir
+      const file = path.join(path.resolve(options.rootDir), `${options.logicalId}.jsonl`);
+      if (options.kind === 'sqs') {
+        return new JsonLinesDestination('sqs', file, sqsMessage, (line) => line.Body);
+      }
       const topicArn = `arn:aws:sns:${options.region}:${options.account}:${options.logicalId}`;
-      return new JsonLinesDestination('sns', path.join(root, `${options.logicalId}.jsonl`), (record, now) => snsNotification(record, now, topicArn),
-        (line) => line.Message);
+      return new JsonLinesDestination('sns', file, (record, now) => snsNotification(record, now, topicArn), (line) => line.Message);
     }
     default:
-      throw new Error(`unknown failure destination kind: ${String(options.kind)}`);
+      throw new Error(`unknown failure destination kind: ${String((options as { kind?: unknown }).kind)}`);
   }
 }
 
+/** Objects read at once: the SDK's HTTP agent has 50 sockets and warns on the console when requests queue for them. */
+const READ_CONCURRENCY = 16;
+
 class S3Destination implements LocalFailureDestination {
   public readonly kind = 's3';
+  public readonly location: string;
+  private readonly prefix: string;
 
-  constructor(public readonly location: string, private readonly mappingUuid: string) {}
+  constructor(private readonly client: S3Client, private readonly bucket: string, mappingUuid: string) {
+    this.prefix = `aws/lambda/${mappingUuid}/`;
+    this.location = `s3://${bucket}/${this.prefix}`;
+  }
 
   public async write(batch: FailedBatch): Promise<string> {
     checkSegment('shardId', batch.shardId);
-    const record = buildOnFailureRecord(batch, { includePayload: true });
-    const now = batch.now;
-    const [yyyy, mm, dd, hh, mi, ss] = utcParts(now);
-    const dir = path.join(this.location, 'aws', 'lambda', this.mappingUuid, batch.shardId, yyyy, mm, dd);
-    const file = path.join(dir, `${yyyy}-${mm}-${dd}T${hh}.${mi}.${ss}-${randomUUID()}`);
+    const body = JSON.stringify(buildOnFailureRecord(batch, { includePayload: true }));
+    const [yyyy, mm, dd, hh, mi, ss] = utcParts(batch.now);
+    const key = `${this.prefix}${batch.shardId}/${yyyy}/${mm}/${dd}/${yyyy}-${mm}-${dd}T${hh}.${mi}.${ss}-${randomUUID()}`;
+    const uri = `s3://${this.bucket}/${key}`;
     return serialized(this.location, async () => {
-      await fs.mkdir(dir, { recursive: true });
-      await fs.writeFile(file, JSON.stringify(record), { flag: 'wx' });
-      return file;
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body }));
+      } catch (e) {
+        throw new Error(`PutObject ${uri}: ${describeError(e)}`, { cause: e });
+      }
+      return uri;
     });
   }
 
   public async readAll(): Promise<OnFailureRecord[]> {
     return serialized(this.location, async () => {
-      const files = await listFiles(this.location);
-      const entries = await Promise.all(files.map(async (file) => {
-        const [text, stat] = await Promise.all([fs.readFile(file, 'utf8'), fs.stat(file, { bigint: true })]);
-        return { file, record: parseJson(text, file) as OnFailureRecord, mtime: stat.mtimeNs };
-      }));
-      // An object store has no write order: the record's timestamp (ms), then the file's mtime, then the key.
-      entries.sort((a, b) => compareText(a.record.timestamp, b.record.timestamp)
-        || (a.mtime < b.mtime ? -1 : a.mtime > b.mtime ? 1 : 0)
-        || compareText(a.file, b.file));
+      const entries: Array<{ key: string; record: OnFailureRecord }> = [];
+      for (const keys of await this.listKeyPages()) {
+        entries.push(...await mapConcurrently(keys, READ_CONCURRENCY, async (key) => ({ key, record: await this.read(key) })));
+      }
+      // An object store has no write order: the record's timestamp (ms), then the key.
+      entries.sort((a, b) => compareText(a.record.timestamp, b.record.timestamp) || compareText(a.key, b.key));
       return entries.map((e) => e.record);
     });
+  }
+
+  /** The keys under this mapping's prefix, a page (up to 1000) at a time. */
+  private async listKeyPages(): Promise<string[][]> {
+    const pages: string[][] = [];
+    try {
+      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: this.prefix })) {
+        pages.push((page.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [object.Key])));
+      }
+    } catch (e) {
+      throw new Error(`ListObjectsV2 ${this.location}: ${describeError(e)}`, { cause: e });
+    }
+    return pages;
+  }
+
+  private async read(key: string): Promise<OnFailureRecord> {
+    const uri = `s3://${this.bucket}/${key}`;
+    let text: string | undefined;
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      text = await object.Body?.transformToString('utf8');
+    } catch (e) {
+      throw new Error(`GetObject ${uri}: ${describeError(e)}`, { cause: e });
+    }
+    // A foreign object under the prefix is an error, not something to skip: the ledger relies on every batch being here.
+    return parseJson(text ?? '', uri) as OnFailureRecord;
   }
 }
 
@@ -251,7 +300,7 @@ function snsNotification(record: OnFailureRecord, now: Date, topicArn: string): 
   };
 }
 
-/** Per-location queue of pending file operations, shared by every destination object in this process. */
+/** Per-location queue of pending writes and reads, shared by every destination object in this process. */
 const queues = new Map<string, Promise<unknown>>();
 
 function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
@@ -265,20 +314,17 @@ function serialized<T>(key: string, task: () => Promise<T>): Promise<T> {
   return result;
 }
 
-async function listFiles(dir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  const nested = await Promise.all(entries.map(async (entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return listFiles(full);
-    return entry.isFile() ? [full] : [];
-  }));
-  return nested.flat();
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 function recordPosition(record: FailedRecord, index: number): { sequenceNumber: string; arrival: number } {
@@ -319,6 +365,12 @@ function parseJson(text: string, where: string): unknown {
   } catch (e) {
     throw new Error(`${where}: not JSON (${(e as Error).message})`);
   }
+}
+
+function describeError(e: unknown): string {
+  const error = e as { name?: unknown; message?: unknown } | undefined;
+  const message = typeof error?.message === 'string' ? error.message : String(e);
+  return typeof error?.name === 'string' && error.name !== 'Error' ? `${error.name}: ${message}` : message;
 }
 
 function compareText(a: string, b: string): number {

@@ -1,7 +1,30 @@
 import {
   DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, ShardIteratorType,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { StreamsApiRecord } from '../mapping/normalize-record';
+
+/** A stream record as the Streams API returns it; loose on purpose so SDK records and raw JSON both fit. */
+export interface StreamsApiRecord {
+  readonly eventID?: string;
+  readonly eventName?: string;
+  readonly eventVersion?: string;
+  readonly eventSource?: string;
+  readonly awsRegion?: string;
+  readonly dynamodb?: {
+    readonly ApproximateCreationDateTime?: Date | number;
+    readonly Keys?: Record<string, unknown>;
+    readonly NewImage?: Record<string, unknown>;
+    readonly OldImage?: Record<string, unknown>;
+    readonly SequenceNumber?: string;
+    readonly SizeBytes?: number;
+    readonly StreamViewType?: string;
+  };
+  readonly userIdentity?: {
+    readonly PrincipalId?: string;
+    readonly Type?: string;
+    readonly principalId?: string;
+    readonly type?: string;
+  };
+}
 
 /** A shard as DescribeStream reports it. */
 export interface ShardInfo {

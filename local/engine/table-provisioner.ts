@@ -1,32 +1,52 @@
 import {
-  CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException,
-  UpdateTimeToLiveCommand, waitUntilTableExists,
+  AttributeDefinition, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, GlobalSecondaryIndex,
+  LocalSecondaryIndex, ResourceNotFoundException, UpdateTimeToLiveCommand, waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import type { TableDefinition } from '../assembly/read-assembly';
+import type { KeyAttribute, SecondaryIndexDefinition, TableDefinition } from '../assembly/definitions';
 
 /** A table created in DynamoDB Local from the template's own properties. */
 export interface ProvisionedTable {
   readonly tableName: string;
-  readonly tableArn: string;
-  readonly streamArn: string;
+  /** DynamoDB Local's stream ARN (`arn:aws:dynamodb:ddblocal:000000000000:...`), for the Streams API; undefined without a stream. */
+  readonly localStreamArn?: string;
+  /** The stream's label, the part of the ARN after `/stream/`. */
+  readonly streamLabel?: string;
 }
 
 /**
- * Creates the table with the template's keys, stream view type and TTL. A table of the same name that
- * already exists (a DynamoDB Local the user runs) is replaced: the runner owns the tables it runs.
+ * Creates the table with the template's keys, secondary indexes, stream view type and TTL. A table of the
+ * same name that already exists (a DynamoDB Local the user runs) is replaced: the runner owns the tables it runs.
  */
-export async function provisionTable(client: DynamoDBClient, tableName: string, table: TableDefinition): Promise<ProvisionedTable> {
-  if (table.streamViewType === 'NONE') {
-    throw new Error(`table ${table.logicalId} has no stream in its template: nothing would trigger the function`);
-  }
+export async function provisionTable(client: DynamoDBClient, table: TableDefinition): Promise<ProvisionedTable> {
+  const tableName = table.tableName;
   await deleteIfExists(client, tableName);
-  const keys = [table.partitionKey, table.sortKey].filter((k): k is NonNullable<typeof k> => k !== undefined);
+  const attributes = new Map<string, KeyAttribute['type']>();
+  const keys = (partitionKey: KeyAttribute, sortKey?: KeyAttribute) => {
+    for (const k of [partitionKey, sortKey]) if (k) attributes.set(k.name, k.type);
+    return [{ AttributeName: partitionKey.name, KeyType: 'HASH' as const },
+      ...(sortKey ? [{ AttributeName: sortKey.name, KeyType: 'RANGE' as const }] : [])];
+  };
+  const projection = (index: SecondaryIndexDefinition) => ({
+    ProjectionType: index.projectionType as 'ALL' | 'KEYS_ONLY' | 'INCLUDE',
+    NonKeyAttributes: index.projectionType === 'INCLUDE' ? index.nonKeyAttributes : undefined,
+  });
+  const keySchema = keys(table.partitionKey, table.sortKey);
+  const globalIndexes: GlobalSecondaryIndex[] = table.globalSecondaryIndexes.map((index) => ({
+    IndexName: index.indexName, KeySchema: keys(index.partitionKey, index.sortKey), Projection: projection(index),
+  }));
+  const localIndexes: LocalSecondaryIndex[] = table.localSecondaryIndexes.map((index) => ({
+    IndexName: index.indexName, KeySchema: keys(index.partitionKey, index.sortKey), Projection: projection(index),
+  }));
+  const attributeDefinitions: AttributeDefinition[] = [...attributes].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType }));
+  // On-demand whatever the template says: DynamoDB Local does not throttle, and GSIs then need no throughput.
   const created = await client.send(new CreateTableCommand({
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: keys.map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
-    KeySchema: keys.map((k, i) => ({ AttributeName: k.name, KeyType: i === 0 ? 'HASH' : 'RANGE' })),
-    StreamSpecification: { StreamEnabled: true, StreamViewType: table.streamViewType as any },
+    AttributeDefinitions: attributeDefinitions,
+    KeySchema: keySchema,
+    GlobalSecondaryIndexes: globalIndexes.length ? globalIndexes : undefined,
+    LocalSecondaryIndexes: localIndexes.length ? localIndexes : undefined,
+    StreamSpecification: table.streamViewType ? { StreamEnabled: true, StreamViewType: table.streamViewType as any } : undefined,
   }));
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: tableName });
   if (table.timeToLiveAttribute) {
@@ -35,8 +55,8 @@ export async function provisionTable(client: DynamoDBClient, tableName: string, 
       TimeToLiveSpecification: { AttributeName: table.timeToLiveAttribute, Enabled: true },
     }));
   }
-  const description = created.TableDescription!;
-  return { tableName, tableArn: description.TableArn!, streamArn: description.LatestStreamArn! };
+  const localStreamArn = created.TableDescription?.LatestStreamArn;
+  return { tableName, localStreamArn, streamLabel: localStreamArn?.split('/stream/')[1] };
 }
 
 async function deleteIfExists(client: DynamoDBClient, tableName: string): Promise<void> {

@@ -8,16 +8,13 @@
  * Only CommonJS handlers: an ES module handler (`.mjs`, or `.js` under `"type": "module"`) is refused by
  * {@link FunctionHost.start} with an explicit message.
  */
-import { ChildProcess, fork } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import type * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import {
-  esModuleMessage, flushMarker, INIT_TOKEN, InvokeMessage, locateHandlerModule, splitHandler, WORKER_FLAG, WorkerArguments, WorkerMessage,
-} from './function-worker';
+import { functionEnvironment } from './function-environment';
+import { esModuleMessage, locateHandlerModule, splitHandler } from './function-worker';
+import { createTempDir, removeTempDir } from './process-registry';
+import { exitMessage, Outcome, Sandbox, workerSpec } from './sandbox';
 
 export interface FunctionHostOptions {
   /** Logical id / function name, used in the context, the ARN and the Lambda environment variables. */
@@ -39,6 +36,12 @@ export interface FunctionHostOptions {
   readonly maxConcurrency?: number;
   /** Longest init (loading the handler module) before it fails as `Sandbox.Timedout`. Default 10 (Lambda's init limit). */
   readonly initTimeoutSeconds?: number;
+  /**
+   * Folders on the function's `NODE_PATH`, searched after its own code's node_modules, as Lambda's runtime
+   * makes its AWS SDK a fallback behind the function's own packages (e.g. a folder holding `@aws-sdk/*`).
+   * Default: none.
+   */
+  readonly nodePath?: readonly string[];
   /**
    * Every line the function prints, whole, in the order printed on each stream. Lines printed during an
    * invocation are all delivered before its `invoke()` resolves. Default: dropped.
@@ -79,343 +82,10 @@ const DEFAULT_REGION = 'us-east-1';
 const DEFAULT_ACCOUNT = '000000000000';
 const DEFAULT_MAX_CONCURRENCY = 10;
 const DEFAULT_INIT_TIMEOUT_SECONDS = 10;
-/** How long to wait, after a process exits, for its stdout/stderr to end (a grandchild may hold them open). */
-const CLOSE_GRACE_MS = 1_000;
-
-// ---------------------------------------------------------------------------------------------------
-// Processes die with their parent
-// ---------------------------------------------------------------------------------------------------
-
-const liveProcesses = new Set<ChildProcess>();
-const tempDirs = new Set<string>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Workers also exit on their own when their IPC channel closes (the parent died without this hook).
-  process.on('exit', () => {
-    for (const child of liveProcesses) child.kill('SIGKILL');
-    for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-  });
-}
-
-// ---------------------------------------------------------------------------------------------------
-// One execution environment
-// ---------------------------------------------------------------------------------------------------
-
-interface WorkerSpec {
-  readonly file: string;
-  readonly execArgv: string[];
-}
-
-/** Only resolved when running from the TypeScript sources (a variable, so that esbuild leaves it alone). */
-const TS_NODE_REGISTER = 'ts-node/register/transpile-only';
-
-/** The bundled `function-worker.js` next to this file, else the TypeScript source through ts-node. */
-function workerSpec(): WorkerSpec {
-  const js = path.join(__dirname, 'function-worker.js');
-  if (fs.existsSync(js)) return { file: js, execArgv: [] };
-  // An absolute path: the worker starts in this directory, and the user's code directory has no ts-node.
-  return { file: path.join(__dirname, 'function-worker.ts'), execArgv: ['-r', require.resolve(TS_NODE_REGISTER)] };
-}
-
-interface ExitInfo {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
-
-type Outcome =
-  | { readonly kind: 'ready' }
-  | { readonly kind: 'ok'; readonly payload: unknown }
-  | { readonly kind: 'error'; readonly errorType: string; readonly errorMessage: string }
-  | { readonly kind: 'timeout'; readonly seconds: number; readonly phase: 'init' | 'invoke' }
-  | { readonly kind: 'exit'; readonly exit: ExitInfo };
-
-interface Pending {
-  readonly token: string;
-  /** The answer, once in (its lines may still be on their way). */
-  received?: WorkerMessage;
-  readonly timer: NodeJS.Timeout;
-  readonly settle: (outcome: Outcome) => void;
-}
-
-interface SandboxConfig {
-  readonly functionArn: string;
-  readonly env: Record<string, string>;
-  readonly worker: WorkerSpec;
-  readonly initTimeoutMs: number;
-  readonly onLine: (line: string, stream: 'stdout' | 'stderr') => void;
-  readonly onClosed: (sandbox: Sandbox) => void;
-}
-
-const STREAMS = ['stdout', 'stderr'] as const;
-type StreamName = typeof STREAMS[number];
-
-class Sandbox {
-  /** Invocations answered: while 0, the next one is a cold start. */
-  invocations = 0;
-  /** Resolves with `ready`, or why init failed. */
-  readonly ready: Promise<Outcome>;
-  readonly initDurationMs: Promise<number>;
-  /** Set when this process must not take another invocation (it is exiting, killed or failed to init). */
-  retired = false;
-  /** Why the host killed it, if it did. */
-  killedBy?: 'timeout' | 'stop' | 'init';
-  private readonly child: ChildProcess;
-  private readonly marker: string;
-  private readonly buffers: Record<StreamName, string> = { stdout: '', stderr: '' };
-  /** Flush markers read, per token, and who waits for both. */
-  private readonly flushes = new Map<string, { streams: Set<StreamName>; resolve?: () => void }>();
-  private pending?: Pending;
-  private exit?: ExitInfo;
-  private isClosed = false;
-  private readonly closed: Promise<void>;
-
-  constructor(private readonly config: SandboxConfig) {
-    const secret = randomBytes(12).toString('hex');
-    this.marker = flushMarker(secret);
-    const args: WorkerArguments = { secret, functionArn: config.functionArn };
-    const logStream = `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomBytes(16).toString('hex')}`;
-    this.child = fork(config.worker.file, [WORKER_FLAG, JSON.stringify(args)], {
-      // ts-node finds its tsconfig from here; the worker then changes to LAMBDA_TASK_ROOT.
-      cwd: path.dirname(config.worker.file),
-      env: { ...config.env, AWS_LAMBDA_LOG_STREAM_NAME: logStream },
-      execArgv: config.worker.execArgv,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-    });
-    liveProcesses.add(this.child);
-    for (const stream of STREAMS) {
-      const readable = this.child[stream]!;
-      readable.setEncoding('utf-8');
-      readable.on('data', (chunk: string) => this.onData(stream, chunk));
-    }
-    this.child.on('message', (message: WorkerMessage) => this.onMessage(message));
-    this.closed = new Promise((resolve) => {
-      let done = false;
-      const finish = () => {
-        if (done) return;
-        done = true;
-        this.onClose();
-        resolve();
-      };
-      this.child.once('close', (code, signal) => {
-        this.exit ??= { code, signal };
-        finish();
-      });
-      this.child.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        this.retired = true;
-        setTimeout(() => {
-          for (const stream of STREAMS) this.child[stream]?.destroy();
-          finish();
-        }, CLOSE_GRACE_MS).unref();
-      });
-      // Failed to spawn (no 'exit' then), failed to kill, or a send on a closed channel: treat as gone.
-      this.child.on('error', () => {
-        if (this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined) return;
-        this.exit ??= { code: null, signal: null };
-        finish();
-      });
-    });
-
-    const initStarted = performance.now();
-    this.ready = this.expect(INIT_TOKEN, config.initTimeoutMs).then((outcome) => {
-      if (outcome.kind !== 'ready') {
-        this.retired = true;
-        this.killedBy ??= 'init';
-        void this.kill();
-      }
-      return outcome;
-    });
-    this.initDurationMs = this.ready.then(() => performance.now() - initStarted);
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  /** Can take an invocation now. */
-  get usable(): boolean {
-    return !this.retired && this.child.connected && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Runs one invocation; resolves once its answer and every line printed before it are in. */
-  async run(requestId: string, event: unknown, timeoutMs: number): Promise<{ outcome: Outcome; durationMs: number }> {
-    const started = performance.now();
-    const message: InvokeMessage = { type: 'invoke', requestId, deadline: Date.now() + timeoutMs, event };
-    const answer = this.expect(requestId, timeoutMs);
-    try {
-      // Throws synchronously when the event cannot be serialized (e.g. a BigInt): nothing was sent.
-      this.child.send(message, (error) => {
-        if (error) void this.kill();
-      });
-    } catch (error) {
-      this.cancel(requestId);
-      throw error;
-    }
-    const outcome = await answer;
-    this.invocations++;
-    return { outcome, durationMs: performance.now() - started };
-  }
-
-  /** Keeps the parent alive while an invocation runs... */
-  busy(): void {
-    this.child.ref();
-    this.child.channel?.ref();
-    for (const stream of STREAMS) (this.child[stream] as unknown as net.Socket | null)?.ref();
-  }
-
-  /** ...but not for an idle process. */
-  idle(): void {
-    this.child.unref();
-    this.child.channel?.unref();
-    for (const stream of STREAMS) (this.child[stream] as unknown as net.Socket | null)?.unref();
-  }
-
-  /** SIGKILL, then wait until the process is gone and its output read. */
-  async kill(reason?: 'timeout' | 'stop'): Promise<void> {
-    this.retired = true;
-    if (reason) this.killedBy ??= reason;
-    // Referenced again, or an idle process would not keep this one alive until it is gone.
-    this.busy();
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    return this.closed;
-  }
-
-  /** Waits for the answer with `token` (then for its flush markers), the timeout, or the process's end. */
-  private expect(token: string, timeoutMs: number): Promise<Outcome> {
-    const phase = token === INIT_TOKEN ? 'init' : 'invoke';
-    return new Promise<Outcome>((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending = undefined;
-        void this.kill('timeout').then(() => resolve({ kind: 'timeout', seconds: timeoutMs / 1000, phase }));
-      }, timeoutMs);
-      this.pending = {
-        token,
-        timer,
-        settle: (outcome) => {
-          clearTimeout(timer);
-          this.pending = undefined;
-          resolve(outcome);
-        },
-      };
-    });
-  }
-
-  private cancel(token: string): void {
-    if (this.pending?.token === token) this.pending.settle({ kind: 'exit', exit: { code: null, signal: null } });
-    this.flushes.delete(token);
-  }
-
-  private onMessage(message: WorkerMessage): void {
-    const pending = this.pending;
-    if (!pending || pending.received) return;
-    if (message.type === 'ready') {
-      if (pending.token === INIT_TOKEN) pending.settle({ kind: 'ready' });
-      return;
-    }
-    const token = message.type === 'initError' ? INIT_TOKEN : message.requestId;
-    if (token !== pending.token) return;
-    pending.received = message;
-    // Answered in time: only its lines are awaited now (the markers precede the answer, so they come).
-    clearTimeout(pending.timer);
-    if (message.type === 'error' && message.fatal) this.retired = true;
-    void this.flushed(token).then(() => {
-      if (this.pending === pending) pending.settle(toOutcome(message));
-    });
-  }
-
-  /** Resolves once the flush marker `token` was read on both streams (or the process is gone). */
-  private flushed(token: string): Promise<void> {
-    const state = this.flushes.get(token) ?? { streams: new Set<StreamName>() };
-    this.flushes.set(token, state);
-    if (state.streams.size === STREAMS.length || this.isClosed) {
-      this.flushes.delete(token);
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      state.resolve = () => {
-        this.flushes.delete(token);
-        resolve();
-      };
-    });
-  }
-
-  /** Splits into whole lines; a partial line waits in `buffers` (only the new chunk is searched). */
-  private onData(stream: StreamName, chunk: string): void {
-    let end = chunk.indexOf('\n');
-    if (end === -1) {
-      this.buffers[stream] += chunk;
-      return;
-    }
-    this.onLine(stream, this.buffers[stream] + chunk.slice(0, end));
-    let start = end + 1;
-    for (end = chunk.indexOf('\n', start); end !== -1; end = chunk.indexOf('\n', start)) {
-      this.onLine(stream, chunk.slice(start, end));
-      start = end + 1;
-    }
-    this.buffers[stream] = chunk.slice(start);
-  }
-
-  private onLine(stream: StreamName, line: string): void {
-    const at = line.indexOf(this.marker);
-    if (at === -1) {
-      this.config.onLine(line, stream);
-      return;
-    }
-    // The marker follows whatever the function left without a newline: that is a line of its own.
-    if (at > 0) this.config.onLine(line.slice(0, at), stream);
-    const token = line.slice(at + this.marker.length);
-    const state = this.flushes.get(token) ?? { streams: new Set<StreamName>() };
-    this.flushes.set(token, state);
-    state.streams.add(stream);
-    if (state.streams.size === STREAMS.length) state.resolve?.();
-  }
-
-  private onClose(): void {
-    this.isClosed = true;
-    liveProcesses.delete(this.child);
-    this.retired = true;
-    for (const stream of STREAMS) {
-      if (this.buffers[stream] !== '') this.onLine(stream, this.buffers[stream]);
-      this.buffers[stream] = '';
-    }
-    for (const state of this.flushes.values()) state.resolve?.();
-    const pending = this.pending;
-    if (pending) {
-      pending.settle(pending.received ? toOutcome(pending.received) : { kind: 'exit', exit: this.exit ?? { code: null, signal: null } });
-    }
-    this.config.onClosed(this);
-  }
-}
-
-function toOutcome(message: WorkerMessage): Outcome {
-  switch (message.type) {
-    case 'ready':
-      return { kind: 'ready' };
-    case 'result':
-      return { kind: 'ok', payload: JSON.parse(message.payload) };
-    default:
-      return { kind: 'error', errorType: message.errorType, errorMessage: message.errorMessage };
-  }
-}
-
-/** How Lambda words a runtime that died: `Runtime exited with error: exit status 1`, `... signal: killed`. */
-function exitMessage(requestId: string, exit: ExitInfo): string {
-  const signals: Partial<Record<NodeJS.Signals, string>> = {
-    SIGKILL: 'killed', SIGABRT: 'aborted', SIGSEGV: 'segmentation fault', SIGTERM: 'terminated', SIGINT: 'interrupt', SIGBUS: 'bus error',
-  };
-  const reason = exit.signal ? `Runtime exited with error: signal: ${signals[exit.signal] ?? exit.signal}`
-    : exit.code ? `Runtime exited with error: exit status ${exit.code}`
-      : 'Runtime exited without providing a reason';
-  return `RequestId: ${requestId} Error: ${reason}`;
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The function
-// ---------------------------------------------------------------------------------------------------
+/** In the host's temporary directory: where inline code is written (the task root then)... */
+const INLINE_CODE_DIR = 'code';
+/** ...and a directory never created, for the AWS SDK's shared config and credentials files. */
+const ABSENT_AWS_CONFIG_DIR = 'no-aws-config';
 
 export class FunctionHost {
   /**
@@ -438,27 +108,24 @@ export class FunctionHost {
       throw new Error(`function ${options.name}: invalid handler '${options.handler}': ${(e as Error).message}`);
     }
 
+    const codeDir = options.codeDir === undefined ? undefined : path.resolve(options.codeDir);
+    if (codeDir !== undefined && (!fs.existsSync(codeDir) || !fs.statSync(codeDir).isDirectory())) {
+      throw new Error(`function ${options.name}: code directory ${codeDir} does not exist`);
+    }
+    // Holds the inline code, and is where the AWS SDK's config files point (nothing there: none is read).
+    const tempDir = createTempDir('function-host-');
     let taskRoot: string;
-    let tempDir: string | undefined;
-    if (options.codeDir !== undefined) {
-      taskRoot = path.resolve(options.codeDir);
-      if (!fs.existsSync(taskRoot) || !fs.statSync(taskRoot).isDirectory()) {
-        throw new Error(`function ${options.name}: code directory ${taskRoot} does not exist`);
-      }
+    if (codeDir !== undefined) {
+      taskRoot = codeDir;
     } else {
-      installExitHook();
-      tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'function-host-'));
-      tempDirs.add(tempDir);
-      fs.writeFileSync(path.join(tempDir, 'index.js'), options.inlineCode!);
-      taskRoot = tempDir;
+      taskRoot = path.join(tempDir, INLINE_CODE_DIR);
+      fs.mkdirSync(taskRoot);
+      fs.writeFileSync(path.join(taskRoot, 'index.js'), options.inlineCode!);
     }
 
     const located = locateHandlerModule(taskRoot, options.handler);
     const fail = (message: string): never => {
-      if (tempDir) {
-        fs.rmSync(tempDir, { recursive: true, force: true });
-        tempDirs.delete(tempDir);
-      }
+      removeTempDir(tempDir);
       throw new Error(`function ${options.name}: ${message}`);
     };
     if (located.esModule) fail(esModuleMessage(located.esModule));
@@ -480,16 +147,19 @@ export class FunctionHost {
   private readonly region: string;
   private readonly account: string;
   private readonly worker = workerSpec();
+  private readonly nodePath: readonly string[];
   private stopping?: Promise<void>;
 
   private constructor(
     private readonly options: FunctionHostOptions,
     private readonly taskRoot: string,
     private readonly maxConcurrency: number,
-    private readonly tempDir: string | undefined,
+    private readonly tempDir: string,
   ) {
     this.region = options.region ?? DEFAULT_REGION;
     this.account = options.account ?? DEFAULT_ACCOUNT;
+    // Absolute: the worker runs in the task root, not in this process's directory.
+    this.nodePath = (options.nodePath ?? []).map((folder) => path.resolve(folder));
   }
 
   get functionArn(): string {
@@ -533,10 +203,7 @@ export class FunctionHost {
       for (const waiter of this.waiting.splice(0)) waiter.reject(new FunctionHostStoppedError(this.options.name));
       this.idle.splice(0);
       await Promise.all([...this.sandboxes].map((sandbox) => sandbox.kill('stop')));
-      if (this.tempDir) {
-        fs.rmSync(this.tempDir, { recursive: true, force: true });
-        tempDirs.delete(this.tempDir);
-      }
+      removeTempDir(this.tempDir);
     })();
     return this.stopping;
   }
@@ -583,30 +250,17 @@ export class FunctionHost {
   }
 
   private spawn(): Sandbox {
-    installExitHook();
     const o = this.options;
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-      ...(process.env.HOME ? { HOME: process.env.HOME } : {}),
-      LANG: 'en_US.UTF-8',
-      // Nothing of this machine's AWS configuration: a function that calls AWS gets these (or its own environment's).
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_SESSION_TOKEN: 'local',
-      ...o.environment,
-      // Lambda's reserved variables: a function cannot override them.
-      AWS_REGION: this.region,
-      AWS_DEFAULT_REGION: this.region,
-      AWS_LAMBDA_FUNCTION_NAME: o.name,
-      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(o.memorySize),
-      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${o.name}`,
-      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-      AWS_EXECUTION_ENV: `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`,
-      LAMBDA_TASK_ROOT: this.taskRoot,
-      _HANDLER: o.handler,
-      TZ: ':UTC',
-    };
+    const env = functionEnvironment({
+      functionName: o.name,
+      handler: o.handler,
+      memorySize: o.memorySize,
+      region: this.region,
+      taskRoot: this.taskRoot,
+      environment: o.environment,
+      nodePath: this.nodePath,
+      absentAwsConfigDir: path.join(this.tempDir, ABSENT_AWS_CONFIG_DIR),
+    });
     const sandbox = new Sandbox({
       functionArn: this.functionArn,
       env,

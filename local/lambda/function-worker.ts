@@ -6,7 +6,8 @@
  * resolution and its `Runtime.*` errors, the context object, async and callback handlers (including
  * `callbackWaitsForEmptyEventLoop`, which needs the IPC channel unreferenced while a call runs so that
  * `beforeExit` tells when the event loop is empty), `Invoke Error` / `Uncaught Exception` lines on stderr,
- * and the process exiting after an uncaught exception (129) or an unhandled rejection (128).
+ * and the process exiting after an uncaught exception (129) or an unhandled rejection (128). A missing
+ * `@aws-sdk/*` module's `Runtime.ImportModuleError` also lists the AWS SDK packages provided on `NODE_PATH`.
  *
  * After every answer (and after an init error) it writes a marker to stdout and to stderr; the host resolves
  * an invocation only once it has read both, so every line printed before the answer reaches it first.
@@ -120,6 +121,41 @@ export function locateHandlerModule(taskRoot: string, handler: string): { file?:
   return {};
 }
 
+/** The `@aws-sdk/*` packages on `NODE_PATH` now: the AWS SDK the runner provides in place of Lambda's. */
+function providedAwsSdkPackages(): string[] {
+  const packages = new Set<string>();
+  for (const folder of (process.env.NODE_PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const scope = path.join(folder, '@aws-sdk');
+    let names: string[];
+    try {
+      names = fs.readdirSync(scope);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      try {
+        if (fs.statSync(path.join(scope, name)).isDirectory()) packages.add(`@aws-sdk/${name}`);
+      } catch {
+        // a dangling link: no package
+      }
+    }
+  }
+  return [...packages].sort();
+}
+
+/**
+ * For a missing `@aws-sdk/*` module: Lambda's runtime has the whole AWS SDK, the runner only some of it, so
+ * a function that relies on the runtime's copy may work in Lambda and fail here. Says what there is and
+ * what to do. Empty for any other module.
+ */
+function missingAwsSdkAdvice(errorMessage: string): string {
+  const missing = /^Cannot find module '(@aws-sdk\/[^/']+)/.exec(errorMessage)?.[1];
+  if (!missing) return '';
+  const provided = providedAwsSdkPackages();
+  return `\nAWS SDK packages provided offline: ${provided.length > 0 ? provided.join(', ') : 'none'}. `
+    + `To use ${missing}, bundle it with your function, or add it to the function's node_modules.`;
+}
+
 function loadHandler(taskRoot: string, handlerString: string): Handler {
   const { moduleRoot, moduleName, functionPath } = splitHandler(handlerString);
   const located = locateHandlerModule(taskRoot, handlerString);
@@ -135,7 +171,7 @@ function loadHandler(taskRoot: string, handlerString: string): Handler {
       throw error;
     }
     const code = (e as { code?: string } | null)?.code;
-    if (code === 'MODULE_NOT_FOUND') throw new RuntimeError('ImportModuleError', String(e));
+    if (code === 'MODULE_NOT_FOUND') throw new RuntimeError('ImportModuleError', `${String(e)}${missingAwsSdkAdvice(String((e as Error).message))}`);
     if (code === 'ERR_REQUIRE_ESM') throw new RuntimeError('ImportModuleError', `Error: ${esModuleMessage(located.file ?? moduleName)}`);
     throw e;
   }

@@ -1,8 +1,9 @@
 import type { DynamoDBRecord } from 'aws-lambda';
-import { compareSequenceNumbers } from '../mapping/sequence';
+import { compareSequenceNumbers } from '../engine/sequence';
 
 /** How one stream record was disposed of. A record may be delivered more than once (at least once). */
 export interface RecordDisposition {
+  /** The ledger key the record was registered under: its stream's ARN, or its mapping's key when mappings share a stream. */
   readonly streamArn: string;
   readonly sequenceNumber: string;
   readonly itemKey: string;
@@ -32,23 +33,25 @@ export interface LedgerSummary {
 }
 
 /**
- * Every stream record the mappings read and what became of it, keyed by stream and sequence number.
- * First deliveries are also kept per item, to check that they follow write order.
+ * Every stream record the mappings read and what became of it, keyed by ledger key and sequence number.
+ * The ledger key is the stream ARN, unless several mappings read one stream: each then has a key of its own,
+ * so that each disposes of every record. First deliveries are also kept per item (and key), to check that
+ * they follow write order.
  */
 export class Ledger {
   private readonly records = new Map<string, RecordDisposition>();
   private readonly firstDeliveriesByItem = new Map<string, string[]>();
 
   /** Registers a record read from the stream (idempotent). */
-  public seen(streamArn: string, record: DynamoDBRecord): RecordDisposition {
+  public seen(ledgerKey: string, record: DynamoDBRecord): RecordDisposition {
     const sequenceNumber = record.dynamodb!.SequenceNumber!;
-    const key = `${streamArn}|${sequenceNumber}`;
+    const key = `${ledgerKey}|${sequenceNumber}`;
     let entry = this.records.get(key);
     if (!entry) {
       entry = {
-        streamArn,
+        streamArn: ledgerKey,
         sequenceNumber,
-        itemKey: itemKeyOf(streamArn, record),
+        itemKey: itemKeyOf(ledgerKey, record),
         eventName: record.eventName ?? '?',
         deliveries: 0,
         invocations: 0,
@@ -59,13 +62,13 @@ export class Ledger {
     return entry;
   }
 
-  public invoked(streamArn: string, records: readonly DynamoDBRecord[]): void {
-    for (const r of records) this.seen(streamArn, r).invocations++;
+  public invoked(ledgerKey: string, records: readonly DynamoDBRecord[]): void {
+    for (const r of records) this.seen(ledgerKey, r).invocations++;
   }
 
-  public delivered(streamArn: string, records: readonly DynamoDBRecord[]): void {
+  public delivered(ledgerKey: string, records: readonly DynamoDBRecord[]): void {
     for (const r of records) {
-      const entry = this.seen(streamArn, r);
+      const entry = this.seen(ledgerKey, r);
       if (entry.deliveries === 0) {
         const list = this.firstDeliveriesByItem.get(entry.itemKey) ?? [];
         list.push(entry.sequenceNumber);
@@ -75,24 +78,24 @@ export class Ledger {
     }
   }
 
-  public filtered(streamArn: string, records: readonly DynamoDBRecord[]): void {
-    for (const r of records) this.seen(streamArn, r).filtered = true;
+  public filtered(ledgerKey: string, records: readonly DynamoDBRecord[]): void {
+    for (const r of records) this.seen(ledgerKey, r).filtered = true;
   }
 
-  public failed(streamArn: string, records: readonly DynamoDBRecord[], condition: string): void {
-    for (const r of records) this.seen(streamArn, r).failedWith = condition;
+  public failed(ledgerKey: string, records: readonly DynamoDBRecord[], condition: string): void {
+    for (const r of records) this.seen(ledgerKey, r).failedWith = condition;
   }
 
-  public dropped(streamArn: string, records: readonly DynamoDBRecord[], condition: string): void {
-    for (const r of records) this.seen(streamArn, r).dropped = condition;
+  public dropped(ledgerKey: string, records: readonly DynamoDBRecord[], condition: string): void {
+    for (const r of records) this.seen(ledgerKey, r).dropped = condition;
   }
 
-  public get(streamArn: string, sequenceNumber: string): RecordDisposition | undefined {
-    return this.records.get(`${streamArn}|${sequenceNumber}`);
+  public get(ledgerKey: string, sequenceNumber: string): RecordDisposition | undefined {
+    return this.records.get(`${ledgerKey}|${sequenceNumber}`);
   }
 
-  public isDisposed(streamArn: string, sequenceNumber: string): boolean {
-    const e = this.get(streamArn, sequenceNumber);
+  public isDisposed(ledgerKey: string, sequenceNumber: string): boolean {
+    const e = this.get(ledgerKey, sequenceNumber);
     return e !== undefined && (e.deliveries > 0 || e.filtered || e.failedWith !== undefined || e.dropped !== undefined);
   }
 
@@ -114,12 +117,15 @@ export class Ledger {
     return bad;
   }
 
-  /** Totals against the records that exist in the streams (`existing`: stream ARN and sequence numbers). */
+  /**
+   * Totals against the records that exist in the streams, as the audit lists them: `streamArn` holds the
+   * ledger key the audit was given (the stream ARN by default).
+   */
   public summarize(existing: ReadonlyArray<{ streamArn: string; sequenceNumber: string }>): LedgerSummary {
     let delivered = 0; let filtered = 0; let failed = 0; let dropped = 0; let lost = 0;
-    for (const { streamArn, sequenceNumber } of existing) {
-      const e = this.get(streamArn, sequenceNumber);
-      if (!e || !this.isDisposed(streamArn, sequenceNumber)) lost++;
+    for (const { streamArn: ledgerKey, sequenceNumber } of existing) {
+      const e = this.get(ledgerKey, sequenceNumber);
+      if (!e || !this.isDisposed(ledgerKey, sequenceNumber)) lost++;
       else if (e.failedWith) failed++;
       else if (e.dropped) dropped++;
       else if (e.filtered) filtered++;
@@ -129,9 +135,9 @@ export class Ledger {
   }
 }
 
-/** Identifies an item across its records: the stream plus its key attributes in a stable order. */
-export function itemKeyOf(streamArn: string, record: DynamoDBRecord): string {
+/** Identifies an item across its records: the ledger key plus its key attributes in a stable order. */
+export function itemKeyOf(ledgerKey: string, record: DynamoDBRecord): string {
   const keys = record.dynamodb?.Keys ?? {};
   const sorted = Object.keys(keys).sort().map((k) => [k, (keys as Record<string, unknown>)[k]]);
-  return `${streamArn}|${JSON.stringify(sorted)}`;
+  return `${ledgerKey}|${JSON.stringify(sorted)}`;
 }

@@ -1,9 +1,22 @@
 import { GET_RECORDS_LIMIT, isIteratorLost, StreamSource } from '../engine/stream-source';
+import type { ArrivalClock, ArrivalReader } from '../mapping/arrival-clock';
+import { toEpochSeconds } from '../mapping/normalize-record';
 
 /** A record that exists in a stream. */
 export interface ExistingRecord {
+  /** The ledger key the audit was given (the stream ARN by default): `Ledger.summarize` looks records up by it. */
   readonly streamArn: string;
   readonly sequenceNumber: string;
+}
+
+export interface StreamAuditOptions {
+  /** The ledger key of the mapping audited, when it is not the stream ARN (several mappings on one stream). */
+  readonly ledgerKey?: string;
+  /**
+   * The stream's arrival clock, shared with its mappings: the audit stamps the records it reads too, so that
+   * a record the audit reads first still gets its time from that first read.
+   */
+  readonly arrivals?: ArrivalClock;
 }
 
 /**
@@ -15,13 +28,19 @@ export class StreamAudit {
   private readonly found: ExistingRecord[] = [];
   /** The read in progress: reads run one at a time, or two would start at one cursor and count records twice. */
   private reading: Promise<void> = Promise.resolve();
+  private readonly ledgerKey: string;
+  private readonly arrivals?: ArrivalReader;
 
   /**
    * @param startAfter per shard, the last sequence number before the mapping's start (LATEST): records up
    *   to it are not the mapping's to process.
    */
   constructor(private readonly source: StreamSource, private readonly streamArn: string,
-    private readonly startAfter: (shardId: string) => string | undefined) {}
+    private readonly startAfter: (shardId: string) => string | undefined, options: StreamAuditOptions = {}) {
+    this.ledgerKey = options.ledgerKey ?? streamArn;
+    // Joined now, before anyone reads: see ArrivalClock.join.
+    this.arrivals = options.arrivals?.join();
+  }
 
   public get records(): readonly ExistingRecord[] {
     return this.found;
@@ -49,7 +68,9 @@ export class StreamAudit {
         const page = await this.source.getRecords(iterator, GET_RECORDS_LIMIT);
         for (const r of page.records) {
           last = r.dynamodb!.SequenceNumber!;
-          this.found.push({ streamArn: this.streamArn, sequenceNumber: last });
+          const minute = r.dynamodb!.ApproximateCreationDateTime;
+          if (minute !== undefined) this.arrivals?.creationTime(last, toEpochSeconds(minute));
+          this.found.push({ streamArn: this.ledgerKey, sequenceNumber: last });
         }
         if (page.records.length === 0) break;
         iterator = page.nextShardIterator;

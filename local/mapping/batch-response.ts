@@ -1,8 +1,8 @@
-import { lowestSequenceNumber } from './sequence';
+import { lowestSequenceNumber } from '../engine/sequence';
 
 /**
  * How Lambda reads a stream function's response when the mapping has ReportBatchItemFailures
- * (see the shared notes): a success, a partial failure from the lowest reported sequence number, or a
+ * (docs/offline-runner.md): a success, a partial failure from the lowest reported sequence number, or a
  * failure of the whole batch when the response is malformed.
  */
 export type BatchVerdict =

@@ -1,7 +1,7 @@
 /**
  * Lambda event filtering (FilterCriteria) as the event source mapping applies it to DynamoDB stream
- * records: EventBridge-style patterns evaluated on the whole normalized record (see
- * /work/shared/notes/stream-semantics.md, "Filters", and aws/event-ruler, the engine behind it).
+ * records: EventBridge-style patterns evaluated on the whole normalized record (see docs/offline-runner.md,
+ * "Event source mapping semantics", and aws/event-ruler, the engine behind it).
  *
  * Semantics reproduced on purpose, because they are what surprises users:
  * - The DynamoDB type key is part of the path: `{"status": {"S": ["x"]}}` matches, `{"status": ["x"]}` does not

@@ -1,27 +1,26 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { MappingDefinition } from '../assembly/read-assembly';
-import { judgeBatchResponse } from './batch-response';
-import type { FailedBatch, FailureCondition, LocalFailureDestination } from '../destinations/failure-destination-writer';
+import { ArrivalClock, ArrivalReader } from './arrival-clock';
+import { decideBatch, LastResponse } from './batch-decision';
+import { Clock, realClock } from './clock';
 import { compilePatterns } from './filter-match';
+import { normalizeRecord, StreamsApiRecord, toEpochSeconds } from './normalize-record';
+import type { MappingDefinition } from '../assembly/definitions';
+import type { FailedBatch, FailureCondition, LocalFailureDestination } from '../destinations/failure-destination-writer';
+import { GET_RECORDS_LIMIT, isIteratorLost, IteratorPosition, ShardInfo, StreamSource } from '../engine/stream-source';
 import type { InvokeResult } from '../lambda/function-host';
 import { itemKeyOf, Ledger } from '../ledger/ledger';
-import { normalizeRecord } from './normalize-record';
-import { GET_RECORDS_LIMIT, isIteratorLost, IteratorPosition, ShardInfo, StreamSource } from '../engine/stream-source';
 
 /** A Lambda invocation payload is at most 6 MB; the mapping cuts batches to fit. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** Room for the event envelope (`{"Records":[...]}` and tumbling-window fields). */
 const ENVELOPE_BYTES = 16 * 1024;
 
-/** Time as the mapping sees it (record age, tumbling windows): injectable, so tests can move it. */
-export interface Clock {
-  now(): number;
-}
+export type { Clock } from './clock';
 
 /** What the mapping did, for logs and tests. */
 export type MappingActivity =
-  | { readonly type: 'invoke'; readonly shardId: string; readonly records: number; readonly result: InvokeResult }
+  | { readonly type: 'invoke'; readonly shardId: string; readonly records: number; readonly result: InvokeResult; readonly event: unknown }
   | { readonly type: 'retry'; readonly shardId: string; readonly attempt: number; readonly reason: string; readonly records: number }
   | { readonly type: 'bisect'; readonly shardId: string; readonly records: number }
   | { readonly type: 'failure-destination'; readonly shardId: string; readonly condition: FailureCondition; readonly records: number; readonly location?: string }
@@ -32,7 +31,16 @@ export type MappingActivity =
 
 export interface MappingEmulatorOptions {
   readonly mapping: MappingDefinition;
+  /** The stream as DynamoDB Local names it: every Streams API call uses it. */
   readonly streamArn: string;
+  /**
+   * The stream ARN the function and the failure destination see (records' `eventSourceARN`, the tumbling-window
+   * event's, the on-failure record's `streamArn`), e.g. with the stack's account and region instead of
+   * DynamoDB Local's `ddblocal:000000000000`. Default: `streamArn`.
+   */
+  readonly eventSourceArn?: string;
+  /** The key of this mapping's records in the ledger; mappings sharing a stream need different ones. Default: `streamArn`. */
+  readonly ledgerKey?: string;
   readonly source: StreamSource;
   readonly invoke: (event: unknown) => Promise<InvokeResult>;
   readonly functionArn: string;
@@ -40,6 +48,11 @@ export interface MappingEmulatorOptions {
   readonly ledger: Ledger;
   readonly destination?: LocalFailureDestination;
   readonly clock?: Clock;
+  /**
+   * Creation times of the stream's records, shared by every reader of the stream (each mapping and the audit) so
+   * they agree. Default: one of its own on `clock`.
+   */
+  readonly arrivals?: ArrivalClock;
   /** Pause after an empty poll; AWS polls each shard about four times a second. Default 250 ms. */
   readonly pollIntervalMs?: number;
   /** How often new shards are looked for. Default 1,000 ms. */
@@ -60,22 +73,30 @@ interface PendingBatch {
   records: DynamoDBRecord[];
   /** Failed invocations of exactly these records so far (bisecting starts the halves afresh). */
   attempts: number;
-  lastResponse?: { statusCode: number; functionError?: string };
+  lastResponse?: LastResponse;
 }
 
-const realClock: Clock = { now: () => Date.now() };
+/** What the shard runners and lanes need besides the options: resolved once for the mapping. */
+interface MappingContext {
+  readonly options: MappingEmulatorOptions;
+  readonly eventSourceArn: string;
+  readonly ledgerKey: string;
+  readonly clock: Clock;
+  /** Absent when the mapping is disabled: it reads nothing, so it must not hold the other readers' entries. */
+  readonly arrivals?: ArrivalReader;
+  readonly matches: (record: unknown) => boolean;
+}
 
 /**
  * Emulates one Lambda event source mapping on one DynamoDB stream, with the semantics of the service
- * (see the shared notes): shard lineage, greedy reads up to the batch size, the batching window, the
+ * (docs/offline-runner.md): shard lineage, greedy reads up to the batch size, the batching window, the
  * 6 MB payload limit, filters, retries with backoff, bisection, ReportBatchItemFailures, the retry and
  * record-age limits, parallelization with order kept per item key, and tumbling windows with state.
  * Records read from the stream stay in memory until disposed of, so an iterator that expires is
  * re-taken after the last record read: no gap, no re-read from the start.
  */
 export class MappingEmulator {
-  private readonly clock: Clock;
-  private readonly matches: (record: unknown) => boolean;
+  private readonly context: MappingContext;
   private readonly shards = new Map<string, ShardRunner>();
   private readonly drained = new Set<string>();
   private readonly listed = new Set<string>();
@@ -85,18 +106,26 @@ export class MappingEmulator {
   private discovery?: Promise<void>;
   private started = false;
 
-  constructor(private readonly o: MappingEmulatorOptions) {
-    this.clock = o.clock ?? realClock;
-    this.matches = compilePatterns(o.mapping.filterPatterns);
+  constructor(private readonly options: MappingEmulatorOptions) {
+    const clock = options.clock ?? realClock;
+    this.context = {
+      options,
+      eventSourceArn: options.eventSourceArn ?? options.streamArn,
+      ledgerKey: options.ledgerKey ?? options.streamArn,
+      clock,
+      // Joined now, not at start: another reader may read first, and the stamp must wait for this one.
+      arrivals: options.mapping.enabled ? (options.arrivals ?? new ArrivalClock(clock)).join() : undefined,
+      matches: compilePatterns(options.mapping.filterPatterns),
+    };
   }
 
   /** Starts polling. With LATEST, the current end of every shard is pinned first (never a LATEST iterator). */
   public async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    if (!this.o.mapping.enabled) return;
-    const shards = await this.o.source.describeStream(this.o.streamArn);
-    if (this.o.mapping.startingPosition === 'LATEST') {
+    if (!this.options.mapping.enabled) return;
+    const shards = await this.options.source.describeStream(this.options.streamArn);
+    if (this.options.mapping.startingPosition === 'LATEST') {
       for (const shard of shards) this.startAfter.set(shard.shardId, await this.lastSequenceNumber(shard.shardId));
     }
     this.launch(shards);
@@ -124,14 +153,14 @@ export class MappingEmulator {
     for (const shard of shards) this.listed.add(shard.shardId);
     for (const shard of shards) {
       if (this.shards.has(shard.shardId)) continue;
-      const runner = new ShardRunner(this.o, shard, this.clock, this.matches, {
+      const runner = new ShardRunner(this.context, shard, {
         isStopped: () => this.stopped,
         parentDrained: () => !shard.parentShardId || this.drained.has(shard.parentShardId) || !this.isKnown(shard.parentShardId),
         markDrained: () => this.drained.add(shard.shardId),
         initialPosition: () => this.initialPosition(shard.shardId),
       });
       this.shards.set(shard.shardId, runner);
-      runner.run().catch((e) => this.o.onActivity?.({ type: 'error', shardId: shard.shardId, message: String(e?.stack ?? e) }));
+      runner.run().catch((e) => this.options.onActivity?.({ type: 'error', shardId: shard.shardId, message: String(e?.stack ?? e) }));
     }
   }
 
@@ -146,24 +175,24 @@ export class MappingEmulator {
   }
 
   private async discoverShards(): Promise<void> {
-    const interval = this.o.shardDiscoveryIntervalMs ?? 1000;
+    const interval = this.options.shardDiscoveryIntervalMs ?? 1000;
     while (!this.stopped) {
       await sleep(interval);
       if (this.stopped) break;
       try {
         // Shards created after the start hold only new records: they are read from TRIM_HORIZON.
-        this.launch(await this.o.source.describeStream(this.o.streamArn));
+        this.launch(await this.options.source.describeStream(this.options.streamArn));
       } catch (e) {
-        this.o.onActivity?.({ type: 'error', shardId: '-', message: `DescribeStream failed: ${String(e)}` });
+        this.options.onActivity?.({ type: 'error', shardId: '-', message: `DescribeStream failed: ${String(e)}` });
       }
     }
   }
 
   private async lastSequenceNumber(shardId: string): Promise<string | undefined> {
-    let iterator: string | undefined = await this.o.source.getShardIterator(this.o.streamArn, shardId, { type: 'TRIM_HORIZON' });
+    let iterator: string | undefined = await this.options.source.getShardIterator(this.options.streamArn, shardId, { type: 'TRIM_HORIZON' });
     let last: string | undefined;
     while (iterator) {
-      const page = await this.o.source.getRecords(iterator, GET_RECORDS_LIMIT);
+      const page = await this.options.source.getRecords(iterator, GET_RECORDS_LIMIT);
       if (page.records.length === 0) break;
       last = page.records[page.records.length - 1].dynamodb?.SequenceNumber ?? last;
       iterator = page.nextShardIterator;
@@ -186,15 +215,12 @@ class ShardRunner {
   private reading = true;
   private loop?: Promise<void>;
 
-  constructor(
-    private readonly o: MappingEmulatorOptions,
-    private readonly shard: ShardInfo,
-    private readonly clock: Clock,
-    matches: (record: unknown) => boolean,
-    private readonly hooks: ShardHooks,
-  ) {
-    const factor = Math.max(1, o.mapping.parallelizationFactor);
-    this.lanes = Array.from({ length: factor }, () => new Lane(o, shard.shardId, clock, matches, hooks));
+  private readonly options: MappingEmulatorOptions;
+
+  constructor(private readonly context: MappingContext, private readonly shard: ShardInfo, private readonly hooks: ShardHooks) {
+    this.options = context.options;
+    const factor = Math.max(1, this.options.mapping.parallelizationFactor);
+    this.lanes = Array.from({ length: factor }, () => new Lane(context, shard.shardId, hooks));
   }
 
   public isQuiet(): boolean {
@@ -216,32 +242,37 @@ class ShardRunner {
     // Shard lineage: a child is read only once its parent is drained, so each item's records stay in order.
     while (!this.hooks.parentDrained()) {
       if (this.hooks.isStopped()) return;
-      await sleep(this.o.pollIntervalMs ?? 250);
+      await sleep(this.options.pollIntervalMs ?? 250);
     }
     const lanesDone = this.lanes.map((l) => l.run());
     let iterator: string | undefined = await this.takeIterator(this.hooks.initialPosition());
-    const poll = this.o.pollIntervalMs ?? 250;
+    const poll = this.options.pollIntervalMs ?? 250;
 
     while (this.reading && !this.hooks.isStopped() && iterator) {
       let page;
       try {
-        page = await this.o.source.getRecords(iterator, GET_RECORDS_LIMIT);
+        page = await this.options.source.getRecords(iterator, GET_RECORDS_LIMIT);
       } catch (e) {
         const lost = isIteratorLost(e);
         if (!lost) {
-          this.o.onActivity?.({ type: 'error', shardId: this.shard.shardId, message: `GetRecords failed: ${String(e)}` });
+          this.options.onActivity?.({ type: 'error', shardId: this.shard.shardId, message: `GetRecords failed: ${String(e)}` });
           await sleep(poll);
           continue;
         }
         // Re-take the iterator right after the last record read: nothing skipped, nothing read twice.
-        this.o.onActivity?.({ type: 'iterator-recovered', shardId: this.shard.shardId, reason: lost });
+        this.options.onActivity?.({ type: 'iterator-recovered', shardId: this.shard.shardId, reason: lost });
         iterator = await this.recoverIterator();
         continue;
       }
-      const now = this.clock.now();
+      const now = this.context.clock.now();
       for (const raw of page.records) {
-        const record = normalizeRecord(raw, { eventSourceARN: this.o.streamArn, awsRegion: this.o.region, lambdaEventId: true });
-        this.o.ledger.seen(this.o.streamArn, record);
+        const record = normalizeRecord(raw, {
+          eventSourceARN: this.context.eventSourceArn,
+          awsRegion: this.options.region,
+          lambdaEventId: true,
+          approximateCreationDateTime: this.creationTime(raw),
+        });
+        this.options.ledger.seen(this.context.ledgerKey, record);
         this.lastRead = record.dynamodb!.SequenceNumber!;
         const bytes = Buffer.byteLength(JSON.stringify(record)) + 1;
         this.laneFor(record).push({ record, bytes, arrivedAt: now });
@@ -266,11 +297,11 @@ class ShardRunner {
 
   private async takeIterator(position: IteratorPosition): Promise<string | undefined> {
     try {
-      return await this.o.source.getShardIterator(this.o.streamArn, this.shard.shardId, position);
+      return await this.options.source.getShardIterator(this.options.streamArn, this.shard.shardId, position);
     } catch (e) {
       if (isIteratorLost(e) === 'trimmed' && position.type !== 'TRIM_HORIZON') {
         // The position itself fell out of the 24-hour retention: the oldest record left is next.
-        return this.o.source.getShardIterator(this.o.streamArn, this.shard.shardId, { type: 'TRIM_HORIZON' });
+        return this.options.source.getShardIterator(this.options.streamArn, this.shard.shardId, { type: 'TRIM_HORIZON' });
       }
       if ((e as { name?: string })?.name === 'ResourceNotFoundException') return undefined;
       throw e;
@@ -281,6 +312,14 @@ class ShardRunner {
     return this.takeIterator(this.lastRead
       ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.lastRead }
       : this.hooks.initialPosition());
+  }
+
+  /** The record's creation time to the second (DynamoDB Local gives only its minute). */
+  private creationTime(raw: StreamsApiRecord): number | undefined {
+    const minute = raw.dynamodb?.ApproximateCreationDateTime;
+    const sequenceNumber = raw.dynamodb?.SequenceNumber;
+    if (minute === undefined || sequenceNumber === undefined || !this.context.arrivals) return undefined;
+    return this.context.arrivals.creationTime(sequenceNumber, toEpochSeconds(minute));
   }
 
   private laneFor(record: DynamoDBRecord): Lane {
@@ -307,13 +346,13 @@ class Lane {
    */
   private oldestQueuedAt = Number.MAX_SAFE_INTEGER;
 
-  constructor(
-    private readonly o: MappingEmulatorOptions,
-    private readonly shardId: string,
-    private readonly clock: Clock,
-    private readonly matches: (record: unknown) => boolean,
-    private readonly hooks: ShardHooks,
-  ) {}
+  private readonly options: MappingEmulatorOptions;
+  private readonly clock: Clock;
+
+  constructor(private readonly context: MappingContext, private readonly shardId: string, private readonly hooks: ShardHooks) {
+    this.options = context.options;
+    this.clock = context.clock;
+  }
 
   public push(item: Queued): void {
     this.queue.push(item);
@@ -341,8 +380,7 @@ class Lane {
   }
 
   public async run(): Promise<void> {
-    const m = this.o.mapping;
-    const windowMs = m.maxBatchingWindowSeconds * 1000;
+    const windowMs = this.options.mapping.maxBatchingWindowSeconds * 1000;
     while (!this.stopping && !this.hooks.isStopped()) {
       const next = this.readyBatch(windowMs);
       if (next) {
@@ -370,19 +408,19 @@ class Lane {
   /** The next batch if one is due: full, or the reader caught up and the batching window has passed. */
   private readyBatch(windowMs: number): Queued[] | undefined {
     if (this.queue.length === 0) return undefined;
-    const m = this.o.mapping;
-    const tumblingMs = m.tumblingWindowSeconds * 1000;
+    const mapping = this.options.mapping;
+    const tumblingMs = mapping.tumblingWindowSeconds * 1000;
     // A batch never spans two tumbling windows.
     const windowOf = (q: Queued) => (tumblingMs > 0 ? Math.floor(q.arrivedAt / tumblingMs) : 0);
     const first = windowOf(this.queue[0]);
     let count = 0;
     let bytes = ENVELOPE_BYTES;
-    while (count < this.queue.length && count < m.batchSize && windowOf(this.queue[count]) === first) {
+    while (count < this.queue.length && count < mapping.batchSize && windowOf(this.queue[count]) === first) {
       if (count > 0 && bytes + this.queue[count].bytes > MAX_PAYLOAD_BYTES) break;
       bytes += this.queue[count].bytes;
       count++;
     }
-    const full = count === m.batchSize || count < this.queue.length; // full by size, payload or window boundary
+    const full = count === mapping.batchSize || count < this.queue.length; // full by size, payload or window boundary
     const waited = Date.now() - this.oldestQueuedAt >= windowMs;
     if (full || (this.caughtUp && waited) || this.closed) {
       const batch = this.queue.splice(0, count);
@@ -413,11 +451,12 @@ class Lane {
     });
   }
 
-  private async process(batch: Queued[]): Promise<void> {
-    const { ledger, streamArn } = this.o;
-    const tumblingMs = this.o.mapping.tumblingWindowSeconds * 1000;
+  private async process(queued: Queued[]): Promise<void> {
+    const { ledger, mapping } = this.options;
+    const { ledgerKey } = this.context;
+    const tumblingMs = mapping.tumblingWindowSeconds * 1000;
     if (tumblingMs > 0) {
-      const start = Math.floor(batch[0].arrivedAt / tumblingMs) * tumblingMs;
+      const start = Math.floor(queued[0].arrivedAt / tumblingMs) * tumblingMs;
       if (this.window && this.window.start !== start) await this.endWindow();
       if (!this.window) this.window = { start, end: start + tumblingMs, state: {} };
     }
@@ -425,81 +464,80 @@ class Lane {
     // Filters: records that do not match are dropped and checkpointed past, never delivered.
     const kept: DynamoDBRecord[] = [];
     const dropped: DynamoDBRecord[] = [];
-    for (const q of batch) (this.matches(q.record) ? kept : dropped).push(q.record);
+    for (const q of queued) (this.context.matches(q.record) ? kept : dropped).push(q.record);
     if (dropped.length > 0) {
-      ledger.filtered(streamArn, dropped);
-      this.o.onActivity?.({ type: 'filtered', shardId: this.shardId, records: dropped.length });
+      ledger.filtered(ledgerKey, dropped);
+      this.options.onActivity?.({ type: 'filtered', shardId: this.shardId, records: dropped.length });
     }
     if (kept.length === 0) return;
 
-    const m = this.o.mapping;
     const pending: PendingBatch[] = [{ records: kept, attempts: 0 }];
     while (pending.length > 0) {
-      const cur = pending[0];
+      const batch = pending[0];
       // The record-age limit: records older than it go to the failure destination without an invocation.
-      if (m.maximumRecordAgeSeconds >= 0) {
-        const limit = this.clock.now() - m.maximumRecordAgeSeconds * 1000;
+      if (mapping.maximumRecordAgeSeconds >= 0) {
+        const limit = this.clock.now() - mapping.maximumRecordAgeSeconds * 1000;
         const isExpired = (r: DynamoDBRecord) => r.dynamodb!.ApproximateCreationDateTime! * 1000 < limit;
-        const expired = cur.records.filter(isExpired);
+        const expired = batch.records.filter(isExpired);
         if (expired.length > 0) {
-          await this.sendToFailureDestination(expired, 'RecordAgeExceeded', cur.attempts, cur.lastResponse);
-          cur.records = cur.records.filter((r) => !isExpired(r));
-          if (cur.records.length === 0) {
+          await this.sendToFailureDestination(expired, 'RecordAgeExceeded', batch.attempts, batch.lastResponse);
+          batch.records = batch.records.filter((r) => !isExpired(r));
+          if (batch.records.length === 0) {
             pending.shift();
             continue;
           }
         }
       }
 
-      const event = this.event(cur.records, false);
-      ledger.invoked(streamArn, cur.records);
+      const event = this.event(batch.records, false);
+      ledger.invoked(ledgerKey, batch.records);
       let result: InvokeResult;
       try {
-        result = await this.o.invoke(event);
+        result = await this.options.invoke(event);
       } catch (e) {
         // The runner is stopping: no outcome, so nothing is checkpointed or sent anywhere.
         if (this.stopping || this.hooks.isStopped()) return;
         throw e;
       }
-      this.o.onActivity?.({ type: 'invoke', shardId: this.shardId, records: cur.records.length, result });
-      const verdict = result.status === 'error'
-        ? { kind: 'failure' as const, reason: `${result.errorType}: ${result.errorMessage}` }
-        : judgeBatchResponse(result.payload, cur.records.map((r) => r.dynamodb!.SequenceNumber!), m.reportBatchItemFailures);
+      this.options.onActivity?.({ type: 'invoke', shardId: this.shardId, records: batch.records.length, result, event });
 
-      if (verdict.kind === 'success') {
-        ledger.delivered(streamArn, cur.records);
-        this.keepState(result);
-        pending.shift();
-        continue;
+      const sequenceNumbers = batch.records.map((r) => r.dynamodb!.SequenceNumber!);
+      const decision = decideBatch(mapping, { sequenceNumbers, attempts: batch.attempts }, result);
+      switch (decision.action) {
+        case 'checkpoint-all':
+          ledger.delivered(ledgerKey, batch.records);
+          this.keepState(result);
+          pending.shift();
+          break;
+        case 'bisect':
+          this.options.onActivity?.({ type: 'bisect', shardId: this.shardId, records: batch.records.length });
+          pending.splice(0, 1,
+            { records: batch.records.slice(0, decision.firstHalf), attempts: 0 },
+            { records: batch.records.slice(decision.firstHalf), attempts: 0 });
+          break;
+        case 'failure-destination':
+          ledger.delivered(ledgerKey, batch.records.slice(0, decision.checkpoint));
+          await this.sendToFailureDestination(batch.records.slice(decision.checkpoint), decision.condition,
+            decision.invokeCount, decision.lastResponse);
+          pending.shift();
+          break;
+        case 'retry':
+          // The records before the checkpoint are done and not resent.
+          ledger.delivered(ledgerKey, batch.records.slice(0, decision.checkpoint));
+          batch.records = batch.records.slice(decision.checkpoint);
+          batch.attempts = decision.attempt;
+          batch.lastResponse = decision.lastResponse;
+          this.options.onActivity?.({
+            type: 'retry', shardId: this.shardId, attempt: decision.attempt, reason: decision.reason, records: batch.records.length,
+          });
+          await sleep(this.backoff(decision.attempt));
+          break;
       }
-
-      cur.lastResponse = { statusCode: 200, functionError: result.status === 'error' ? 'Unhandled' : undefined };
-      if (verdict.kind === 'partial') {
-        // Checkpoint before the reported record: the records before it are done and not resent.
-        const from = cur.records.findIndex((r) => r.dynamodb!.SequenceNumber === verdict.fromSequenceNumber);
-        ledger.delivered(streamArn, cur.records.slice(0, from));
-        cur.records = cur.records.slice(from);
-      } else if (m.bisectBatchOnFunctionError && cur.records.length > 1) {
-        // Bisect: retry each half; splitting does not use up retries.
-        const half = Math.ceil(cur.records.length / 2);
-        this.o.onActivity?.({ type: 'bisect', shardId: this.shardId, records: cur.records.length });
-        pending.splice(0, 1, { records: cur.records.slice(0, half), attempts: 0 }, { records: cur.records.slice(half), attempts: 0 });
-        continue;
-      }
-      cur.attempts++;
-      if (m.maximumRetryAttempts >= 0 && cur.attempts > m.maximumRetryAttempts) {
-        await this.sendToFailureDestination(cur.records, 'RetryAttemptsExhausted', cur.attempts, cur.lastResponse);
-        pending.shift();
-        continue;
-      }
-      const reason = verdict.kind === 'partial' ? `partial failure from ${verdict.fromSequenceNumber}` : verdict.reason;
-      this.o.onActivity?.({ type: 'retry', shardId: this.shardId, attempt: cur.attempts, reason, records: cur.records.length });
-      await sleep(this.backoff(cur.attempts));
     }
   }
 
   private backoff(attempt: number): number {
-    const { baseMs, maxMs } = this.o.retryBackoff ?? { baseMs: 100, maxMs: 2000 };
+    const { baseMs, maxMs } = this.options.retryBackoff ?? { baseMs: 100, maxMs: 2000 };
     return Math.min(maxMs, baseMs * 2 ** (attempt - 1));
   }
 
@@ -510,7 +548,7 @@ class Lane {
       window: { start: new Date(this.window.start).toISOString(), end: new Date(this.window.end).toISOString() },
       state: this.window.state,
       shardId: this.shardId,
-      eventSourceARN: this.o.streamArn,
+      eventSourceARN: this.context.eventSourceArn,
       isFinalInvokeForWindow,
       isWindowTerminatedEarly: false,
     };
@@ -527,36 +565,36 @@ class Lane {
     if (!this.window) return;
     const event = this.event([], true);
     for (let attempt = 0; ; attempt++) {
-      const result = await this.o.invoke(event);
-      this.o.onActivity?.({ type: 'invoke', shardId: this.shardId, records: 0, result });
-      if (result.status === 'ok' || attempt >= Math.max(0, this.o.mapping.maximumRetryAttempts)) break;
+      const result = await this.options.invoke(event);
+      this.options.onActivity?.({ type: 'invoke', shardId: this.shardId, records: 0, result, event });
+      if (result.status === 'ok' || attempt >= Math.max(0, this.options.mapping.maximumRetryAttempts)) break;
       await sleep(this.backoff(attempt + 1));
     }
     this.window = undefined;
   }
 
   private async sendToFailureDestination(records: DynamoDBRecord[], condition: FailureCondition, invokeCount: number,
-    lastResponse?: { statusCode: number; functionError?: string }): Promise<void> {
-    const { ledger, streamArn, destination } = this.o;
+    lastResponse?: LastResponse): Promise<void> {
+    const { ledger, destination } = this.options;
     if (!destination) {
-      ledger.dropped(streamArn, records, condition);
-      this.o.onActivity?.({ type: 'dropped', shardId: this.shardId, condition, records: records.length });
+      ledger.dropped(this.context.ledgerKey, records, condition);
+      this.options.onActivity?.({ type: 'dropped', shardId: this.shardId, condition, records: records.length });
       return;
     }
     const batch: FailedBatch = {
       condition,
-      functionArn: this.o.functionArn,
+      functionArn: this.options.functionArn,
       approximateInvokeCount: invokeCount,
       lastResponse: lastResponse ?? { statusCode: 200 },
       shardId: this.shardId,
-      streamArn,
+      streamArn: this.context.eventSourceArn,
       records,
       event: this.event(records, false),
       now: new Date(this.clock.now()),
     };
     const location = await destination.write(batch);
-    ledger.failed(streamArn, records, condition);
-    this.o.onActivity?.({ type: 'failure-destination', shardId: this.shardId, condition, records: records.length, location });
+    ledger.failed(this.context.ledgerKey, records, condition);
+    this.options.onActivity?.({ type: 'failure-destination', shardId: this.shardId, condition, records: records.length, location });
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Turns a record read from the DynamoDB Streams API (GetRecords, through the AWS SDK v3 or as raw JSON)
  * into the shape a Lambda function receives from an event source mapping, so that what DynamoDB Local
- * produces can be fed to the handler exactly as AWS would feed it. See /work/shared/notes/stream-semantics.md.
+ * produces can be fed to the handler exactly as AWS would feed it (docs/offline-runner.md).
  *
  * Differences the mapping makes (and we reproduce):
  * - `ApproximateCreationDateTime` is a JSON number of epoch seconds (the SDK gives a Date).
@@ -9,36 +9,17 @@
  * - `userIdentity` is camelCase `{ type, principalId }` (the Streams API says `{ Type, PrincipalId }`).
  * - `eventSourceARN` (the stream ARN) is added; `eventVersion` is "1.1", `eventSource` "aws:dynamodb".
  * What we keep: DynamoDB Local's `eventID` (a UUID, not AWS's 32 hex characters), its `awsRegion`
- * ("ddblocal") unless one is given, and its sequence numbers.
+ * ("ddblocal") unless one is given, its sequence numbers, and its `ApproximateCreationDateTime` (rounded
+ * down to the minute, where AWS rounds down to the second) unless a better one is given.
  */
 import type { DynamoDBRecord } from 'aws-lambda';
+import type { StreamsApiRecord } from '../engine/stream-source';
 
-/** A stream record as the Streams API returns it; loose on purpose so SDK records and raw JSON both fit. */
-export interface StreamsApiRecord {
-  readonly eventID?: string;
-  readonly eventName?: string;
-  readonly eventVersion?: string;
-  readonly eventSource?: string;
-  readonly awsRegion?: string;
-  readonly dynamodb?: {
-    readonly ApproximateCreationDateTime?: Date | number;
-    readonly Keys?: Record<string, unknown>;
-    readonly NewImage?: Record<string, unknown>;
-    readonly OldImage?: Record<string, unknown>;
-    readonly SequenceNumber?: string;
-    readonly SizeBytes?: number;
-    readonly StreamViewType?: string;
-  };
-  readonly userIdentity?: {
-    readonly PrincipalId?: string;
-    readonly Type?: string;
-    readonly principalId?: string;
-    readonly type?: string;
-  };
-}
+export type { StreamsApiRecord };
+
 
 export interface NormalizeOptions {
-  /** The stream ARN the record was read from (Lambda puts it on every record). */
+  /** The stream ARN the function sees (Lambda puts it on every record). */
   readonly eventSourceARN: string;
   /** Overrides the record's own region (DynamoDB Local says "ddblocal"). */
   readonly awsRegion?: string;
@@ -47,13 +28,20 @@ export interface NormalizeOptions {
    * Default false: recorded fixtures keep what DynamoDB Local gave.
    */
   readonly lambdaEventId?: boolean;
+  /**
+   * Overrides the record's `ApproximateCreationDateTime` (epoch seconds): DynamoDB Local's is rounded down
+   * to the minute, and the mapping knows the time to the second (see arrival-clock.ts).
+   */
+  readonly approximateCreationDateTime?: number;
 }
 
 export function normalizeRecord(record: StreamsApiRecord, options: NormalizeOptions): DynamoDBRecord {
   const ddb = record.dynamodb ?? {};
   // Same key order as a real Lambda event, so fixtures read like the AWS documentation's examples.
   const dynamodb: Record<string, unknown> = {};
-  if (ddb.ApproximateCreationDateTime !== undefined) {
+  if (options.approximateCreationDateTime !== undefined) {
+    dynamodb.ApproximateCreationDateTime = options.approximateCreationDateTime;
+  } else if (ddb.ApproximateCreationDateTime !== undefined) {
     dynamodb.ApproximateCreationDateTime = toEpochSeconds(ddb.ApproximateCreationDateTime);
   }
   if (ddb.Keys !== undefined) {
@@ -89,7 +77,8 @@ export function normalizeRecord(record: StreamsApiRecord, options: NormalizeOpti
   return normalized as DynamoDBRecord;
 }
 
-function toEpochSeconds(value: Date | number): number {
+/** A Streams API `ApproximateCreationDateTime` as epoch seconds. */
+export function toEpochSeconds(value: Date | number): number {
   // Lambda delivers whole seconds (AWS rounds down); a Date from the SDK carries milliseconds.
   return value instanceof Date ? Math.floor(value.getTime() / 1000) : value;
 }
