@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
 import { rmSync } from 'fs';
 import * as path from 'path';
+import { synthSsmApp } from './fixtures/whole-app';
 import { synthExampleApp } from './helpers';
 import { tempDir } from './local-runner-helpers';
 
@@ -57,4 +58,19 @@ test('the CLI says what is wrong with a folder that is not an assembly', () => {
   const out = spawnSync(process.execPath, [path.join(root, 'assets', 'local-runner', 'cli.js'), '--cdk-out', dir + '/nope'], { encoding: 'utf-8' });
   expect(out.status).toBe(2);
   expect(out.stderr).toContain('is not a cloud assembly (no manifest.json): run `cdk synth` first');
+});
+
+test('the CLI names a value only AWS has, and runs the app once --env gives it', () => {
+  const ssmOut = path.join(dir, 'ssm.out');
+  synthSsmApp(ssmOut);
+  const cli = (...args: string[]) => spawnSync(process.execPath, [path.join(root, 'assets', 'local-runner', 'cli.js'), '--cdk-out', ssmOut,
+    '--out', path.join(dir, 'ssm-cli'), '--until-idle', ...args], { cwd: root, encoding: 'utf-8', timeout: 120_000 });
+  const refused = cli();
+  expect(refused.status).toBe(2);
+  expect(refused.stderr).toContain('environment variable API_KEY');
+  expect(refused.stderr).toContain('--env SsmApp/Echo.API_KEY=<value>');
+  const run = cli('--env', 'SsmApp/Echo.API_KEY=local-key');
+  expect(run.status).toBe(0);
+  expect(run.stdout).toMatch(/mapping SsmApp\/Orders -> function SsmApp-Echo[0-9A-F]{8}/);
+  expect(run.stdout).toContain('lost: 0');
 });
