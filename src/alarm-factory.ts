@@ -11,11 +11,15 @@ export interface AlarmDefaults {
   readonly description: string;
 }
 
-/** Creates one alarm from its defaults and the user's overrides, or nothing when it is disabled. */
+/**
+ * Creates one alarm from its defaults and the user's overrides, or nothing when it is disabled.
+ *
+ * @param label how messages name the alarm's prop (`errorsAlarm`, or `consumer Projection: errorsAlarm`)
+ */
 export function createAlarm(
   scope: Construct,
   id: string,
-  propName: string,
+  label: string,
   metric: cloudwatch.IMetric,
   defaults: AlarmDefaults,
   options: AlarmOptions | undefined,
@@ -25,19 +29,19 @@ export function createAlarm(
   const evaluationPeriods = options?.evaluationPeriods ?? defaults.evaluationPeriods;
   const datapointsToAlarm = options?.datapointsToAlarm ?? evaluationPeriods;
   const threshold = options?.threshold ?? defaults.threshold;
-  checkPositiveInt(`${propName}.evaluationPeriods`, evaluationPeriods);
-  checkPositiveInt(`${propName}.datapointsToAlarm`, datapointsToAlarm);
+  checkPositiveInt(`${label}.evaluationPeriods`, evaluationPeriods);
+  checkPositiveInt(`${label}.datapointsToAlarm`, datapointsToAlarm);
   if (!Token.isUnresolved(datapointsToAlarm) && !Token.isUnresolved(evaluationPeriods) && datapointsToAlarm > evaluationPeriods) {
-    throw new Error(`${propName}.datapointsToAlarm must not exceed evaluationPeriods (${evaluationPeriods}), got ${datapointsToAlarm}`);
+    throw new Error(`${label}.datapointsToAlarm must not exceed evaluationPeriods (${evaluationPeriods}), got ${datapointsToAlarm}`);
   }
   if (!Token.isUnresolved(threshold) && (!Number.isFinite(threshold) || threshold < 0)) {
-    throw new Error(`${propName}.threshold must be a finite number >= 0, got ${threshold}`);
+    throw new Error(`${label}.threshold must be a finite number >= 0, got ${threshold}`);
   }
   const period = options?.period ?? defaults.period;
   if (!period.isUnresolved()) {
     const s = period.toSeconds({ integral: false });
     if (s < 60 || s % 60 !== 0) {
-      throw new Error(`${propName}.period must be a whole number of minutes (Lambda publishes metrics every minute), got ${s} seconds`);
+      throw new Error(`${label}.period must be a whole number of minutes (Lambda publishes metrics every minute), got ${s} seconds`);
     }
   }
   const withPeriod = (metric as cloudwatch.Metric | cloudwatch.MathExpression).with({ period });

@@ -1,4 +1,6 @@
 export * from './stream-triggered-table';
+export * from './stream-consumer';
+export * from './stream-consumer-options';
 export * from './stream-handler';
 export * from './failure-destination';
 export * from './stream-filter';

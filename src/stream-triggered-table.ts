@@ -1,23 +1,21 @@
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { AlarmDefaults, createAlarm } from './alarm-factory';
-import { AlarmOptions } from './alarms';
-import { FailureDestination } from './failure-destination';
-import { StreamFilter } from './stream-filter';
-import { StreamHandler } from './stream-handler';
-import { DEFAULT_STREAM_VIEW_TYPE, validateProps } from './validation';
+import { ConsumedStream, ConsumerWiring } from './consumer-wiring';
+import { IStreamConsumer, StreamConsumer } from './stream-consumer';
+import { StreamConsumerOptions } from './stream-consumer-options';
+import { countStreamReadersAtSynth } from './stream-readers';
+import { DEFAULT_STREAM_VIEW_TYPE, validateTableProps } from './validation';
 
 /**
  * Props of a StreamTriggeredTable: either the description of a new table (`partitionKey` and
- * friends) or an `existingTable`, plus how its stream runs code.
+ * friends) or an `existingTable`, plus how its stream runs code (the options of its first consumer).
  */
-export interface StreamTriggeredTableProps {
+export interface StreamTriggeredTableProps extends StreamConsumerOptions {
   // ---- The table (a new one) ----
 
   /**
@@ -70,8 +68,8 @@ export interface StreamTriggeredTableProps {
   readonly deletionProtection?: boolean;
 
   /**
-   * What happens to the data-bearing resources (table, failure bucket, handler log group) when
-   * they leave the stack.
+   * What happens to the data-bearing resources (the table, and each consumer's failure bucket and
+   * handler log group) when they leave the stack.
    *
    * @default RemovalPolicy.RETAIN
    */
@@ -105,191 +103,17 @@ export interface StreamTriggeredTableProps {
    * @default dynamodb.StreamViewType.NEW_AND_OLD_IMAGES (new table); not checked (existing table)
    */
   readonly streamViewType?: dynamodb.StreamViewType;
-
-  // ---- The code ----
-
-  /**
-   * The code that runs for every change.
-   *
-   * @default StreamHandler.bundled()
-   */
-  readonly handler?: StreamHandler;
-
-  // ---- The event source mapping ----
-
-  /**
-   * Where the mapping starts reading a new stream. TRIM_HORIZON processes every record still in
-   * the stream, so nothing written before the mapping exists is missed.
-   *
-   * @default lambda.StartingPosition.TRIM_HORIZON
-   */
-  readonly startingPosition?: lambda.StartingPosition;
-
-  /**
-   * Largest number of records in one invocation (1 to 10,000).
-   *
-   * @default 100
-   */
-  readonly batchSize?: number;
-
-  /**
-   * How long the mapping gathers records before invoking (0 to 300 seconds).
-   *
-   * @default - no batching window (invoke as soon as records arrive)
-   */
-  readonly maxBatchingWindow?: Duration;
-
-  /**
-   * Number of concurrent batches per shard (1 to 10). Order is kept per item key.
-   *
-   * @default 1
-   */
-  readonly parallelizationFactor?: number;
-
-  /**
-   * Retries of a failing batch before it goes to the failure destination (0 to 10,000). Bounded,
-   * so that a poison record leaves its shard within minutes instead of blocking it for 24 hours.
-   *
-   * @default 10
-   */
-  readonly retryAttempts?: number;
-
-  /**
-   * Age after which a record goes to the failure destination without being processed (60 seconds
-   * to 7 days). Six hours absorbs long outages, and leaves 18 of the stream's 24 hours to read the
-   * records back when the destination is a queue or topic.
-   *
-   * @default Duration.hours(6)
-   */
-  readonly maxRecordAge?: Duration;
-
-  /**
-   * Split a failing batch in two and retry each half, so a poison record is isolated (bisecting
-   * does not use up retries).
-   *
-   * @default true
-   */
-  readonly bisectBatchOnError?: boolean;
-
-  /**
-   * Let the function report the first failed record, so the records before it are not resent.
-   *
-   * @default true
-   */
-  readonly reportBatchItemFailures?: boolean;
-
-  /**
-   * Tumbling window for aggregations with state (0 to 900 seconds).
-   *
-   * @default - no tumbling window
-   */
-  readonly tumblingWindow?: Duration;
-
-  /**
-   * Filters: a record is delivered when it matches any of them (at most 5). Others are dropped.
-   *
-   * @default - every record is delivered
-   */
-  readonly filters?: StreamFilter[];
-
-  /**
-   * Customer managed key that encrypts the filter criteria. Requires `filters`.
-   *
-   * @default - filter criteria are encrypted with an AWS owned key
-   */
-  readonly filterEncryption?: kms.IKey;
-
-  /**
-   * Whether the mapping polls the stream.
-   *
-   * @default true
-   */
-  readonly enabled?: boolean;
-
-  /**
-   * Enhanced mapping metrics (polled, filtered, invoked, failed, dropped and delivered-to-destination
-   * event counts). The failure-destination and dropped-records alarms read them.
-   *
-   * @default true
-   */
-  readonly mappingMetrics?: boolean;
-
-  // ---- Failure destination ----
-
-  /**
-   * Where a batch goes when its retries or age run out.
-   *
-   * @default FailureDestination.newBucket(): keeps the records themselves beyond the stream's 24 hours
-   */
-  readonly failureDestination?: FailureDestination;
-
-  // ---- Alarms ----
-
-  /**
-   * Actions of every alarm (for example an SNS action).
-   *
-   * @default - no actions
-   */
-  readonly alarmActions?: cloudwatch.IAlarmAction[];
-
-  /**
-   * Whether any alarm is created. Each alarm can also be turned off on its own.
-   *
-   * @default true
-   */
-  readonly createAlarms?: boolean;
-
-  /**
-   * Lag: maximum IteratorAge (ms).
-   *
-   * @default - threshold 300,000 ms (5 minutes), 1-minute period, 5 of 5 periods
-   */
-  readonly iteratorAgeAlarm?: AlarmOptions;
-
-  /**
-   * Function errors (sum).
-   *
-   * @default - threshold 1, 5-minute period, 1 of 1 period
-   */
-  readonly errorsAlarm?: AlarmOptions;
-
-  /**
-   * Function throttles (sum).
-   *
-   * @default - threshold 1, 5-minute period, 3 of 3 periods
-   */
-  readonly throttlesAlarm?: AlarmOptions;
-
-  /**
-   * Records that reached the failure destination (sum of OnFailureDestinationDeliveredEventCount).
-   *
-   * @default - threshold 1, 5-minute period, 1 of 1 period
-   */
-  readonly failureDestinationAlarm?: AlarmOptions;
-
-  /**
-   * Records dropped or lost: dropped by the mapping (DroppedEventCount) or not delivered to the
-   * failure destination (DestinationDeliveryFailures).
-   *
-   * @default - threshold 1, 5-minute period, 1 of 1 period
-   */
-  readonly droppedRecordsAlarm?: AlarmOptions;
 }
-
-/** The props that configure one alarm each. */
-type AlarmProp = 'iteratorAgeAlarm' | 'errorsAlarm' | 'throttlesAlarm' | 'failureDestinationAlarm' | 'droppedRecordsAlarm';
-
-/** Mapping defaults (explained on the props and in the README). */
-const DEFAULT_BATCH_SIZE = 100;
-const DEFAULT_RETRY_ATTEMPTS = 10;
-const DEFAULT_MAX_RECORD_AGE = Duration.hours(6);
 
 /**
  * A DynamoDB table whose every item change runs code: the table and its stream, a Lambda event
  * source mapping with bounded retries and bisection, the bundled change-log handler (or your
  * function), a failure destination that keeps the records, alarms and least-privilege IAM.
+ *
+ * The props' handler is the stream's first consumer, and the table exposes its resources directly;
+ * `addConsumer` adds more, each wired the same way in its own StreamConsumer.
  */
-export class StreamTriggeredTable extends Construct {
+export class StreamTriggeredTable extends Construct implements IStreamConsumer {
   /** The table (created, or the existing one). */
   public readonly table: dynamodb.ITable;
 
@@ -326,11 +150,19 @@ export class StreamTriggeredTable extends Construct {
   /** Dropped-or-lost records alarm. */
   public readonly droppedRecordsAlarm?: cloudwatch.Alarm;
 
-  private readonly mappingMetricsEnabled: boolean;
+  /**
+   * What a consumer needs to know about this table's stream.
+   *
+   * @internal
+   */
+  public readonly _stream: ConsumedStream;
+
+  private readonly firstConsumer: ConsumerWiring;
+  private readonly addedConsumers: StreamConsumer[] = [];
 
   constructor(scope: Construct, id: string, props: StreamTriggeredTableProps) {
     super(scope, id);
-    validateProps(this, props);
+    validateTableProps(props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
 
     this.table = props.existingTable ?? new dynamodb.TableV2(this, 'Table', {
@@ -346,161 +178,102 @@ export class StreamTriggeredTable extends Construct {
       dynamoStream: props.streamViewType ?? DEFAULT_STREAM_VIEW_TYPE,
     });
     this.tableStreamArn = this.table.tableStreamArn!;
+    this._stream = {
+      table: this.table,
+      streamArn: this.tableStreamArn,
+      // For an existing table the view type is known only when the user declares it.
+      viewType: props.existingTable ? props.streamViewType : (props.streamViewType ?? DEFAULT_STREAM_VIEW_TYPE),
+      removalPolicy,
+    };
 
-    const handler = (props.handler ?? StreamHandler.bundled()).bind(this, { removalPolicy });
-    this.handlerFunction = handler.handlerFunction;
-    this.logGroup = handler.logGroup;
-    if (!this.handlerFunction.role) {
-      Annotations.of(this).addWarningV2('cdk-stream-triggered-table:handlerWithoutRole',
-        'handler is a function whose role CDK does not know (an imported function): grant it read access to the '
-        + 'stream and write access to the failure destination yourself');
-    }
+    // The first consumer lives directly in the table, under the ids it has always had.
+    this.firstConsumer = new ConsumerWiring(this, this._stream, props, '');
+    this.handlerFunction = this.firstConsumer.handlerFunction;
+    this.eventSourceMapping = this.firstConsumer.eventSourceMapping;
+    this.failureBucket = this.firstConsumer.failureBucket;
+    this.logGroup = this.firstConsumer.logGroup;
+    this.alarms = this.firstConsumer.alarms;
+    this.iteratorAgeAlarm = this.firstConsumer.iteratorAgeAlarm;
+    this.errorsAlarm = this.firstConsumer.errorsAlarm;
+    this.throttlesAlarm = this.firstConsumer.throttlesAlarm;
+    this.failureDestinationAlarm = this.firstConsumer.failureDestinationAlarm;
+    this.droppedRecordsAlarm = this.firstConsumer.droppedRecordsAlarm;
 
-    const failure = (props.failureDestination ?? FailureDestination.newBucket()).bind(this, { removalPolicy });
-    this.failureBucket = failure.createdBucket;
+    // Counted at synth, when mappings wired by hand elsewhere in the app exist too.
+    countStreamReadersAtSynth(this, this.tableStreamArn);
+  }
 
-    // Stream read on this stream only (ListStreams cannot be scoped; see the README).
-    this.table.grantStreamRead(this.handlerFunction);
+  /**
+   * The consumers added with `addConsumer`, in order (the first consumer is the table itself).
+   */
+  public get consumers(): StreamConsumer[] {
+    return [...this.addedConsumers];
+  }
 
-    this.mappingMetricsEnabled = props.mappingMetrics ?? true;
-    this.eventSourceMapping = new lambda.EventSourceMapping(this, 'EventSourceMapping', {
-      target: this.handlerFunction,
-      eventSourceArn: this.tableStreamArn,
-      startingPosition: props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON,
-      batchSize: props.batchSize ?? DEFAULT_BATCH_SIZE,
-      maxBatchingWindow: props.maxBatchingWindow,
-      parallelizationFactor: props.parallelizationFactor,
-      retryAttempts: props.retryAttempts ?? DEFAULT_RETRY_ATTEMPTS,
-      maxRecordAge: props.maxRecordAge ?? DEFAULT_MAX_RECORD_AGE,
-      bisectBatchOnError: props.bisectBatchOnError ?? true,
-      reportBatchItemFailures: props.reportBatchItemFailures ?? true,
-      tumblingWindow: props.tumblingWindow,
-      filters: props.filters?.map((f) => lambda.FilterCriteria.filter(f.toPattern())),
-      filterEncryption: props.filterEncryption,
-      enabled: props.enabled ?? true,
-      onFailure: failure.onFailure,
-      metricsConfig: this.mappingMetricsEnabled ? { metrics: [lambda.MetricType.EVENT_COUNT] } : undefined,
-    });
-    // The mapping must not be created before its role can read the stream and write the destination.
-    if (this.handlerFunction.role) {
-      this.eventSourceMapping.node.addDependency(this.handlerFunction.role);
-    }
+  /**
+   * Adds a consumer of this table's stream: its own function (the bundled change log by default, or
+   * `StreamHandler.fromFunction`), mapping, failure destination and alarms, with the same defaults and
+   * checks as the table's props. Its resources go under `<table>/<id>/`. Synth warns when more than two
+   * mappings read the stream.
+   *
+   * @param id construct id of the consumer, also how error messages name it (`consumer <id>: ...`)
+   * @param options how the consumer runs; every option defaults as on the table's props
+   */
+  public addConsumer(id: string, options: StreamConsumerOptions = {}): StreamConsumer {
+    return new StreamConsumer(this, id, { ...options, table: this });
+  }
 
-    this.iteratorAgeAlarm = this.alarm(props, 'iteratorAgeAlarm', this.metricIteratorAge(), {
-      threshold: Duration.minutes(5).toMilliseconds(),
-      period: Duration.minutes(1),
-      evaluationPeriods: 5,
-      description: 'Stream processing lags: the newest record of the last batch was older than the threshold '
-        + 'for every period. Records older than maxRecordAge go to the failure destination unprocessed.',
-    });
-    this.errorsAlarm = this.alarm(props, 'errorsAlarm', this.metricErrors(), {
-      threshold: 1,
-      period: Duration.minutes(5),
-      evaluationPeriods: 1,
-      description: 'The stream handler failed (threw, timed out or ran out of memory). Its shard is retried and '
-        + 'blocked until the batch succeeds or its retries run out.',
-    });
-    this.throttlesAlarm = this.alarm(props, 'throttlesAlarm', this.metricThrottles(), {
-      threshold: 1,
-      period: Duration.minutes(5),
-      evaluationPeriods: 3,
-      description: 'The stream handler was throttled for 15 minutes: processing falls behind. Check concurrency limits.',
-    });
-    this.failureDestinationAlarm = this.alarm(props, 'failureDestinationAlarm', this.metricFailureDestinationDelivered(), {
-      threshold: 1,
-      period: Duration.minutes(5),
-      evaluationPeriods: 1,
-      description: 'Records reached the failure destination (retries or age ran out). Recover them as the README explains.',
-    }, true);
-    this.droppedRecordsAlarm = this.alarm(props, 'droppedRecordsAlarm', this.metricDroppedOrLost(), {
-      threshold: 1,
-      period: Duration.minutes(5),
-      evaluationPeriods: 1,
-      description: 'Records were dropped by the mapping or could not be delivered to the failure destination: '
-        + 'they are lost unless read back from the stream within 24 hours.',
-    }, true);
-
-    this.alarms = [this.iteratorAgeAlarm, this.errorsAlarm, this.throttlesAlarm, this.failureDestinationAlarm,
-      this.droppedRecordsAlarm].filter((a): a is cloudwatch.Alarm => a !== undefined);
+  /**
+   * Records a consumer of this table's stream (StreamConsumer calls it).
+   *
+   * @internal
+   */
+  public _registerConsumer(consumer: StreamConsumer): void {
+    this.addedConsumers.push(consumer);
   }
 
   /** Age of the last record of each batch when it was sent (ms); Maximum by default. */
   public metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.handlerFunction.metric('IteratorAge', { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+    return this.firstConsumer.metricIteratorAge(props);
   }
 
   /** Function errors (sum). */
   public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.handlerFunction.metricErrors(props);
+    return this.firstConsumer.metricErrors(props);
   }
 
   /** Function throttles (sum). */
   public metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.handlerFunction.metricThrottles(props);
+    return this.firstConsumer.metricThrottles(props);
   }
 
   /** Invocations failed to reach the failure destination (sum of DestinationDeliveryFailures). */
   public metricDestinationDeliveryFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.handlerFunction.metric('DestinationDeliveryFailures', { statistic: cloudwatch.Stats.SUM, ...props });
+    return this.firstConsumer.metricDestinationDeliveryFailures(props);
   }
 
   /** Records delivered to the failure destination (needs `mappingMetrics`). */
   public metricFailureDestinationDelivered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.mappingMetric('OnFailureDestinationDeliveredEventCount', props);
+    return this.firstConsumer.metricFailureDestinationDelivered(props);
   }
 
   /** Records dropped by the mapping (needs `mappingMetrics`). */
   public metricDroppedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.mappingMetric('DroppedEventCount', props);
+    return this.firstConsumer.metricDroppedEvents(props);
   }
 
   /** Records dropped out by filters (needs `mappingMetrics`). */
   public metricFilteredOutEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.mappingMetric('FilteredOutEventCount', props);
+    return this.firstConsumer.metricFilteredOutEvents(props);
   }
 
   /** Records polled from the stream (needs `mappingMetrics`). */
   public metricPolledEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.mappingMetric('PolledEventCount', props);
+    return this.firstConsumer.metricPolledEvents(props);
   }
 
   /** Records dropped by the mapping plus failed deliveries to the failure destination. */
   public metricDroppedOrLost(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
-    return new cloudwatch.MathExpression({
-      expression: 'FILL(dropped, 0) + FILL(undelivered, 0)',
-      usingMetrics: {
-        dropped: this.metricDroppedEvents(),
-        undelivered: this.metricDestinationDeliveryFailures(),
-      },
-      label: 'Records dropped or lost',
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return this.firstConsumer.metricDroppedOrLost(props);
   }
-
-  private mappingMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: 'AWS/Lambda',
-      metricName,
-      dimensionsMap: { EventSourceMappingUUID: this.eventSourceMapping.eventSourceMappingId },
-      statistic: cloudwatch.Stats.SUM,
-      ...props,
-    });
-  }
-
-  /**
-   * One alarm, named after its prop (`errorsAlarm` -> construct id `ErrorsAlarm`), unless `createAlarms` or
-   * its own `enabled` turns it off. Alarms on the mapping's event counts need `mappingMetrics`.
-   */
-  private alarm(props: StreamTriggeredTableProps, propName: AlarmProp, metric: cloudwatch.IMetric, defaults: AlarmDefaults,
-    readsMappingMetrics = false): cloudwatch.Alarm | undefined {
-    const options: AlarmOptions | undefined = (props.createAlarms ?? true) ? props[propName] : { enabled: false };
-    if (readsMappingMetrics && options?.enabled !== false && !this.mappingMetricsEnabled) {
-      throw new Error(`${propName} reads the mapping's event-count metrics, but mappingMetrics is false; `
-        + `set mappingMetrics: true or ${propName}: { enabled: false }`);
-    }
-    const id = propName.charAt(0).toUpperCase() + propName.slice(1);
-    return createAlarm(this, id, propName, metric, defaults, options, props.alarmActions ?? []);
-  }
-
 }

@@ -2,7 +2,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { StreamTriggeredTable } from '../src';
-import { defaults, everyOption } from './configurations';
+import { defaults, everyOption, twoConsumers } from './configurations';
 
 // cdk-nag AwsSolutions and Serverless packs: zero unacknowledged findings. Each acknowledgement below
 // carries its reason, and the README lists the same ones for users to copy.
@@ -21,12 +21,12 @@ const REASONS = {
     + 'which do not support resource-level permissions.',
 };
 
-/** Runs both packs and returns the findings left after acknowledgements, as `rule @ path`. */
+/** Runs both packs and returns the findings left after acknowledgements, as `rule @ construct path`. */
 function unacknowledged(app: App): string[] {
   const findings: string[] = [];
   for (const pack of [new AwsSolutionsChecks(), new ServerlessChecks()]) {
     for (const v of pack.validateScope(app).violations) {
-      for (const r of v.violatingResources) findings.push(`${v.ruleName} @ ${(r as any).resourceLogicalId ?? JSON.stringify(r)}`);
+      for (const r of v.violatingResources) findings.push(`${v.ruleName} @ ${(r as any).constructPath ?? JSON.stringify(r)}`);
     }
   }
   return findings;
@@ -65,6 +65,33 @@ describe('cdk-nag', () => {
     ack(construct.handlerFunction.role!, 'AwsSolutions-IAM5[Resource::<OrdersFailureBucket2F046CC3.Arn>/aws/lambda/*]', REASONS.failureObjectsPrefix);
     ack(construct.handlerFunction.role!, 'AwsSolutions-IAM5[Resource::*]', REASONS.xray);
     ack(construct.handlerFunction, 'Serverless-LambdaDLQ', REASONS.lambdaDlq);
+    expect(unacknowledged(app)).toEqual([]);
+  });
+
+  test('two consumers: each draws the findings of one consumer, on its own resources', () => {
+    const { app } = build(twoConsumers);
+    expect(unacknowledged(app).sort()).toEqual([
+      'AwsSolutions-IAM5[Resource::<OrdersFailureBucket2F046CC3.Arn>/aws/lambda/*] @ Nag/Orders/HandlerRole/DefaultPolicy/Resource',
+      'AwsSolutions-IAM5[Resource::<OrdersShipmentAuditFailureBucketF96667E3.Arn>/aws/lambda/*] @ Nag/Orders/ShipmentAudit/HandlerRole/DefaultPolicy/Resource',
+      'AwsSolutions-S1 @ Nag/Orders/FailureBucket/Resource',
+      'AwsSolutions-S1 @ Nag/Orders/ShipmentAudit/FailureBucket/Resource',
+      'Serverless-LambdaDLQ @ Nag/Orders/Handler/Resource',
+      'Serverless-LambdaDLQ @ Nag/Orders/ShipmentAudit/Handler/Resource',
+      'Serverless-LambdaTracing @ Nag/Orders/Handler/Resource',
+      'Serverless-LambdaTracing @ Nag/Orders/ShipmentAudit/Handler/Resource',
+    ]);
+  });
+
+  test('two consumers: zero unacknowledged findings, with the same reasons for the added consumer', () => {
+    const { app, construct } = build(twoConsumers);
+    const [audit] = construct.consumers;
+    ack(construct.handlerFunction.role!, 'AwsSolutions-IAM5[Resource::<OrdersFailureBucket2F046CC3.Arn>/aws/lambda/*]', REASONS.failureObjectsPrefix);
+    ack(audit.handlerFunction.role!, 'AwsSolutions-IAM5[Resource::<OrdersShipmentAuditFailureBucketF96667E3.Arn>/aws/lambda/*]', REASONS.failureObjectsPrefix);
+    for (const consumer of [construct, audit]) {
+      ack(consumer.failureBucket!, 'AwsSolutions-S1', REASONS.accessLogs);
+      ack(consumer.handlerFunction, 'Serverless-LambdaDLQ', REASONS.lambdaDlq);
+      ack(consumer.handlerFunction, 'Serverless-LambdaTracing', REASONS.tracing);
+    }
     expect(unacknowledged(app)).toEqual([]);
   });
 

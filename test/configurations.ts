@@ -104,3 +104,18 @@ export function everyOption(stack: Stack): StreamTriggeredTable {
     droppedRecordsAlarm: { period: Duration.minutes(1) },
   });
 }
+
+/**
+ * Two consumers on one stream: the change log of every order (the props' handler), and a shipment audit
+ * added with addConsumer (its own bundled handler, filter, batching, log retention and failure bucket).
+ */
+export function twoConsumers(stack: Stack): StreamTriggeredTable {
+  const orders = new StreamTriggeredTable(stack, 'Orders', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING } });
+  orders.addConsumer('ShipmentAudit', {
+    handler: StreamHandler.bundled({ logImages: false, logRetention: logs.RetentionDays.ONE_YEAR }),
+    filters: [StreamFilter.eventName([ChangeEventName.MODIFY]).and(StreamFilter.newImage('status', AttributeCondition.stringEquals(['SHIPPED'])))],
+    batchSize: 10,
+    maxBatchingWindow: Duration.seconds(5),
+  });
+  return orders;
+}

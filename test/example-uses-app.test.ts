@@ -60,6 +60,20 @@ test('aggregation: the summary table holds the count and average of each product
   ]);
 });
 
+test('two consumers of the reviews\' stream: the aggregation and the change log each receive every change', async () => {
+  const reviews = runner.table('Reviews');
+  expect(reviews.mappings.map((m) => [m.id, m.function.id])).toEqual([
+    ['ReviewsExample/Reviews', 'ReviewsExample/AggregateReviews'],
+    ['ReviewsExample/Reviews/ChangeLog', 'ReviewsExample/Reviews/ChangeLog/Handler'],
+  ]);
+  const rows = (await runner.summary()).mappings.filter((m) => m.table === reviews.id);
+  for (const row of rows) expect(row.summary).toMatchObject({ written: 5, delivered: 5, lost: 0 });
+  const changes = parsed(runner.function('ReviewsExample/Reviews/ChangeLog/Handler')).filter((l) => l.message === 'change');
+  expect(changes.map((c) => [c.eventName, c.keys.reviewId])).toEqual([
+    ['INSERT', 'r1'], ['INSERT', 'r2'], ['INSERT', 'r3'], ['MODIFY', 'r1'], ['REMOVE', 'r2'],
+  ]);
+});
+
 test('aggregation is idempotent: every batch delivered a second time changes nothing', async () => {
   const before = await runner.table('ProductSummaries').get({ productId: 'lamp', sk: 'summary' });
   const delivered = invocations.filter((i) => i.mapping === 'ReviewsExample/Reviews');

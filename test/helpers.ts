@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { StreamTriggeredTable, StreamTriggeredTableProps } from '../src';
+import { StreamConsumerOptions, StreamTriggeredTable, StreamTriggeredTableProps } from '../src';
 
 export const PK: dynamodb.Attribute = { name: 'pk', type: dynamodb.AttributeType.STRING };
 
@@ -33,6 +33,25 @@ export function synthError(props: StreamTriggeredTableProps | ((stack: Stack) =>
     return (e as Error).message;
   }
   throw new Error('expected the construct to throw, but it synthesized');
+}
+
+/** A value, or a factory of it given the stack (for options that hold constructs). */
+export type InStack<T> = T | ((stack: Stack) => T);
+
+export const inStack = <T>(value: InStack<T>, stack: Stack): T =>
+  typeof value === 'function' ? (value as (stack: Stack) => T)(stack) : value;
+
+/** Adds a consumer `Projection` to a table that synthesizes, and returns the error addConsumer throws (or fails the test). */
+export function consumerError(options: InStack<StreamConsumerOptions>,
+  tableProps: InStack<StreamTriggeredTableProps> = { partitionKey: PK }): string {
+  const stack = newStack();
+  const table = new StreamTriggeredTable(stack, 'Orders', inStack(tableProps, stack));
+  try {
+    table.addConsumer('Projection', inStack(options, stack));
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error('expected addConsumer to throw, but it synthesized');
 }
 
 /** The single resource of a type in a template (fails when there is not exactly one). */

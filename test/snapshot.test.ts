@@ -1,6 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { defaults, everyOption, existingTableOwnFunctionQueue } from './configurations';
+import { defaults, everyOption, existingTableOwnFunctionQueue, twoConsumers } from './configurations';
 import { assetHashSerializer } from './helpers';
 
 // Full-template snapshots catch drift; asset hashes are replaced so they move only when the template does.
@@ -22,6 +22,10 @@ test('existing table, bring-your-own function, SQS destination', () => {
 
 test('every option set', () => {
   expect(template(everyOption)).toMatchSnapshot();
+});
+
+test('two consumers on one stream', () => {
+  expect(template(twoConsumers)).toMatchSnapshot();
 });
 
 test('the serializer hides asset hashes only', () => {

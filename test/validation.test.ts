@@ -5,8 +5,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { ChangeEventName, FailureDestination, StreamFilter, StreamHandler, StreamTriggeredTable } from '../src';
-import { newStack, PK, synthError } from './helpers';
+import {
+  ChangeEventName, FailureDestination, StreamConsumerOptions, StreamFilter, StreamHandler, StreamTriggeredTable, StreamTriggeredTableProps,
+} from '../src';
+import { consumerError, inStack, InStack, newStack, PK, synthError } from './helpers';
 
 const existing = (stack: any, withStream = true) => dynamodb.Table.fromTableAttributes(stack, 'Existing', {
   tableArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/existing',
@@ -257,5 +259,106 @@ describe('failure destination and handler options', () => {
   test('StreamFilter.allOf with two conditions on the same attribute', () => {
     expect(() => StreamFilter.allOf([StreamFilter.eventName([ChangeEventName.INSERT]), StreamFilter.eventName([ChangeEventName.MODIFY])]))
       .toThrow('StreamFilter.allOf cannot combine two conditions on eventName: combine them in one AttributeCondition, or use separate filters (which OR together)');
+  });
+});
+
+describe('an added consumer: the same rules and messages, naming the consumer', () => {
+  const f = (pattern: object) => StreamFilter.fromPattern(pattern as any);
+  const onStream = (streamViewType: dynamodb.StreamViewType): StreamTriggeredTableProps => ({ partitionKey: PK, streamViewType });
+  const newImage = [f({ dynamodb: { NewImage: { s: { S: ['x'] } } } })];
+
+  // One row per rule: the consumer's options, and the table's props when the rule reads the stream's view type.
+  const rules: Array<[string, InStack<StreamConsumerOptions>, InStack<StreamTriggeredTableProps>?]> = [
+    ['startingPosition AT_TIMESTAMP', { startingPosition: lambda.StartingPosition.AT_TIMESTAMP }],
+    ['batchSize below 1', { batchSize: 0 }],
+    ['batchSize above 10000', { batchSize: 10_001 }],
+    ['batchSize not an integer', { batchSize: 1.5 }],
+    ['parallelizationFactor above 10', { parallelizationFactor: 11 }],
+    ['parallelizationFactor below 1', { parallelizationFactor: 0 }],
+    ['retryAttempts -1 (infinite)', { retryAttempts: -1 }],
+    ['retryAttempts above 10000', { retryAttempts: 10_001 }],
+    ['maxBatchingWindow above 300 seconds', { maxBatchingWindow: Duration.seconds(301) }],
+    ['maxBatchingWindow not whole seconds', { maxBatchingWindow: Duration.millis(1500) }],
+    ['maxRecordAge below 60 seconds', { maxRecordAge: Duration.seconds(59) }],
+    ['maxRecordAge above 7 days', { maxRecordAge: Duration.days(8) }],
+    ['tumblingWindow above 900 seconds', { tumblingWindow: Duration.seconds(901) }],
+    ['more than 5 filters', { filters: Array.from({ length: 6 }, () => StreamFilter.eventName([ChangeEventName.INSERT])) }],
+    ['filterEncryption without filters', (stack) => ({ filterEncryption: new kms.Key(stack, 'K') })],
+    ['NewImage under the table\'s KEYS_ONLY stream', { filters: newImage }, onStream(dynamodb.StreamViewType.KEYS_ONLY)],
+    ['NewImage under the table\'s OLD_IMAGE stream', { filters: newImage }, onStream(dynamodb.StreamViewType.OLD_IMAGE)],
+    ['OldImage under the table\'s NEW_IMAGE stream, inside $or', {
+      filters: [f({ $or: [{ eventName: ['REMOVE'] }, { dynamodb: { OldImage: { s: { S: ['x'] } } } }] })],
+    }, onStream(dynamodb.StreamViewType.NEW_IMAGE)],
+    ['OldImage under the table\'s KEYS_ONLY stream', {
+      filters: [f({ dynamodb: { OldImage: { s: { S: ['x'] } } } })],
+    }, onStream(dynamodb.StreamViewType.KEYS_ONLY)],
+    ['the view type declared for an existing table', { filters: newImage },
+      (stack) => ({ existingTable: existing(stack), streamViewType: dynamodb.StreamViewType.KEYS_ONLY })],
+    ['numeric on a DynamoDB N value', { filters: [f({ dynamodb: { NewImage: { qty: { N: [{ numeric: ['>', 5] }] } } } })] }],
+    ['an attribute without its type key', { filters: [f({ dynamodb: { NewImage: { status: ['SHIPPED'] } } })] }],
+    ['exists on a non-leaf (an attribute)', { filters: [f({ dynamodb: { NewImage: { email: [{ exists: true }] } } })] }],
+    ['exists: false on a non-leaf (userIdentity)', { filters: [f({ userIdentity: [{ exists: false }] })] }],
+    ['an unknown type key', { filters: [f({ dynamodb: { Keys: { pk: { STRING: ['a'] } } } })] }],
+    ['an empty pattern', { filters: [f({})] }],
+    ['a bare value instead of an array', { filters: [f({ eventName: 'INSERT' })] }],
+    ['an empty array', { filters: [f({ eventName: [] })] }],
+    ['an unknown operator', { filters: [f({ eventName: [{ wildcard: 'IN*' }] })] }],
+    ['a numeric rule with a bad shape', { filters: [f({ dynamodb: { SizeBytes: [{ numeric: ['>>', 5] }] } })] }],
+    ['a field no stream record has', { filters: [f({ detail: { status: ['x'] } })] }],
+    ['a $or with one alternative', { filters: [f({ $or: [{ eventName: ['INSERT'] }] })] }],
+    ['a pattern longer than 4,096 characters', { filters: [f({ eventName: Array.from({ length: 500 }, (_, i) => `value-${i}`) })] }],
+    ['failure-destination alarm without mapping metrics', { mappingMetrics: false, droppedRecordsAlarm: { enabled: false } }],
+    ['dropped-records alarm without mapping metrics', { mappingMetrics: false, failureDestinationAlarm: { enabled: false } }],
+    ['alarm evaluationPeriods below 1', { errorsAlarm: { evaluationPeriods: 0 } }],
+    ['alarm datapointsToAlarm above evaluationPeriods', { throttlesAlarm: { evaluationPeriods: 2, datapointsToAlarm: 3 } }],
+    ['alarm threshold below 0', { iteratorAgeAlarm: { threshold: -1 } }],
+    ['alarm period not whole minutes', { droppedRecordsAlarm: { period: Duration.seconds(90) } }],
+  ];
+
+  test.each(rules)('%s', (_rule, options, tableProps = { partitionKey: PK }) => {
+    // The table's own message for the same values, asserted word for word by the tests above.
+    const tableMessage = synthError((stack) => ({ ...inStack(tableProps, stack), ...inStack(options, stack) }));
+    expect(consumerError(options, tableProps)).toBe(`consumer Projection: ${tableMessage}`);
+  });
+
+  test('the message names the consumer first, then the option and the value', () => {
+    expect(consumerError({ batchSize: 0 })).toBe('consumer Projection: batchSize must be an integer between 1 and 10000, got 0');
+  });
+
+  test('maxRecordAge above the 24-hour retention warns on the consumer, naming it', () => {
+    const stack = newStack();
+    new StreamTriggeredTable(stack, 'Orders', { partitionKey: PK }).addConsumer('Projection', { maxRecordAge: Duration.hours(36) });
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning('/TestStack/Orders/Projection', Match.stringLikeRegexp(
+      '^consumer Projection: maxRecordAge is 1 day 12 hours, longer than the stream\'s 24-hour retention: a failing record will be trimmed'));
+    annotations.hasNoWarning('/TestStack/Orders', Match.anyValue());
+  });
+
+  test('a function without a known role warns on the consumer, naming it', () => {
+    // An existing table: aws-cdk-lib refuses to grant a new TableV2's stream to a function without a role.
+    const stack = newStack();
+    new StreamTriggeredTable(stack, 'Orders', { existingTable: existing(stack) }).addConsumer('Projection', {
+      handler: StreamHandler.fromFunction(lambda.Function.fromFunctionArn(stack, 'Imported',
+        'arn:aws:lambda:eu-west-1:123456789012:function:projector')),
+    });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Orders/Projection',
+      Match.stringLikeRegexp('^consumer Projection: handler is a function whose role CDK does not know \\(an imported function\\)'));
+  });
+
+  test('token values are not validated', () => {
+    const stack = newStack();
+    const orders = new StreamTriggeredTable(stack, 'Orders', { partitionKey: PK });
+    expect(() => orders.addConsumer('Projection', {
+      batchSize: Token.asNumber({ Ref: 'BatchSize' }), parallelizationFactor: Token.asNumber({ Ref: 'Factor' }),
+    })).not.toThrow();
+  });
+
+  // Factories refuse their input when called, before any table or consumer sees it: the message is the same for both.
+  test('a FIFO queue as a consumer\'s destination', () => {
+    const stack = newStack();
+    const orders = new StreamTriggeredTable(stack, 'Orders', { partitionKey: PK });
+    expect(() => orders.addConsumer('Projection', {
+      failureDestination: FailureDestination.queue(new sqs.Queue(stack, 'Q', { fifo: true, queueName: 'failed.fifo' })),
+    })).toThrow('failureDestination must be a standard SQS queue, got the FIFO queue TestStack/Q');
   });
 });

@@ -4,7 +4,8 @@
 // - UsesStorage:    the document archive bucket, shared with ArchiveExample (a cross-stack reference).
 // - ReviewsExample: aggregation. Each review change updates its product's count, rating sum and average,
 //                   exactly once despite re-delivery; the summaries table is itself stream-triggered,
-//                   so its change log shows every summary update (a chained table).
+//                   so its change log shows every summary update (a chained table). The reviews' stream
+//                   has a second consumer: the change log of every review, next to the aggregation.
 // - ArchiveExample: archive. The old image of every modified or deleted document goes to S3; a filter
 //                   lets only MODIFY and REMOVE reach the function.
 // - ChatExample:    notification. Each new chat message is published to SNS once per other member of
@@ -76,7 +77,7 @@ const aggregateReviews = nodeFunction(reviewsStack, 'AggregateReviews', 'aggrega
 // Exactly the calls it makes: a consistent read of the summary, then a transaction of two puts.
 productSummaries.table.grant(aggregateReviews, 'dynamodb:GetItem', 'dynamodb:PutItem');
 
-new StreamTriggeredTable(reviewsStack, 'Reviews', {
+const reviews = new StreamTriggeredTable(reviewsStack, 'Reviews', {
   partitionKey: { name: 'productId', type: dynamodb.AttributeType.STRING },
   sortKey: { name: 'reviewId', type: dynamodb.AttributeType.STRING },
   // A changed rating is applied as new minus old, so the function needs both images.
@@ -84,6 +85,9 @@ new StreamTriggeredTable(reviewsStack, 'Reviews', {
   removalPolicy: RemovalPolicy.DESTROY,
   handler: StreamHandler.fromFunction(aggregateReviews),
 });
+// A second consumer of the same stream: the audit change log of every review, next to the aggregation,
+// with its own retries, failure bucket and alarms.
+reviews.addConsumer('ChangeLog', { handler: StreamHandler.bundled() });
 
 // ---- ArchiveExample: archive of old images ----
 

@@ -1,0 +1,185 @@
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct, IConstruct } from 'constructs';
+import { ConsumerWiring } from './consumer-wiring';
+import { StreamConsumerOptions } from './stream-consumer-options';
+import type { StreamTriggeredTable } from './stream-triggered-table';
+
+/**
+ * One consumer of a table's stream: its function, event source mapping, failure destination and alarms.
+ * A StreamTriggeredTable is its own first consumer; `addConsumer` returns the others.
+ */
+export interface IStreamConsumer extends IConstruct {
+  /** The function the mapping invokes. */
+  readonly handlerFunction: lambda.IFunction;
+
+  /** The event source mapping from the stream to the function. */
+  readonly eventSourceMapping: lambda.EventSourceMapping;
+
+  /** The bucket created to keep failed records, when the failure destination is a new bucket. */
+  readonly failureBucket?: s3.Bucket;
+
+  /** The log group of the bundled handler (undefined for a bring-your-own function). */
+  readonly logGroup?: logs.ILogGroup;
+
+  /** Every alarm created. */
+  readonly alarms: cloudwatch.Alarm[];
+
+  /** Lag alarm (maximum IteratorAge). */
+  readonly iteratorAgeAlarm?: cloudwatch.Alarm;
+
+  /** Function errors alarm. */
+  readonly errorsAlarm?: cloudwatch.Alarm;
+
+  /** Function throttles alarm. */
+  readonly throttlesAlarm?: cloudwatch.Alarm;
+
+  /** Records-sent-to-the-failure-destination alarm. */
+  readonly failureDestinationAlarm?: cloudwatch.Alarm;
+
+  /** Dropped-or-lost records alarm. */
+  readonly droppedRecordsAlarm?: cloudwatch.Alarm;
+
+  /** Age of the last record of each batch when it was sent (ms); Maximum by default. */
+  metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /** Function errors (sum). */
+  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /** Function throttles (sum). */
+  metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /** Invocations failed to reach the failure destination (sum of DestinationDeliveryFailures). */
+  metricDestinationDeliveryFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /** Records delivered to the failure destination (needs `mappingMetrics`). */
+  metricFailureDestinationDelivered(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /** Records dropped by the mapping (needs `mappingMetrics`). */
+  metricDroppedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /** Records dropped out by filters (needs `mappingMetrics`). */
+  metricFilteredOutEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /** Records polled from the stream (needs `mappingMetrics`). */
+  metricPolledEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+
+  /** Records dropped by the mapping plus failed deliveries to the failure destination. */
+  metricDroppedOrLost(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression;
+}
+
+/**
+ * Props of a StreamConsumer: the table whose stream it reads, and how it runs.
+ */
+export interface StreamConsumerProps extends StreamConsumerOptions {
+  /** The table whose stream the consumer reads. */
+  readonly table: StreamTriggeredTable;
+}
+
+/**
+ * A further consumer of a StreamTriggeredTable's stream, with the same wiring, defaults, checks and alarms
+ * as the table's first consumer: its own function (or yours), mapping, failure destination and alarms, and
+ * a role that reads this stream only. Its log group and failure bucket follow the table's removal policy.
+ * Create it with `table.addConsumer(id, options)`.
+ */
+export class StreamConsumer extends Construct implements IStreamConsumer {
+  /** The table whose stream this consumer reads. */
+  public readonly table: StreamTriggeredTable;
+
+  /** The function the mapping invokes. */
+  public readonly handlerFunction: lambda.IFunction;
+
+  /** The event source mapping from the stream to the function. */
+  public readonly eventSourceMapping: lambda.EventSourceMapping;
+
+  /** The bucket created to keep failed records, when the failure destination is a new bucket. */
+  public readonly failureBucket?: s3.Bucket;
+
+  /** The log group of the bundled handler (undefined for a bring-your-own function). */
+  public readonly logGroup?: logs.ILogGroup;
+
+  /** Every alarm created. */
+  public readonly alarms: cloudwatch.Alarm[];
+
+  /** Lag alarm (maximum IteratorAge). */
+  public readonly iteratorAgeAlarm?: cloudwatch.Alarm;
+
+  /** Function errors alarm. */
+  public readonly errorsAlarm?: cloudwatch.Alarm;
+
+  /** Function throttles alarm. */
+  public readonly throttlesAlarm?: cloudwatch.Alarm;
+
+  /** Records-sent-to-the-failure-destination alarm. */
+  public readonly failureDestinationAlarm?: cloudwatch.Alarm;
+
+  /** Dropped-or-lost records alarm. */
+  public readonly droppedRecordsAlarm?: cloudwatch.Alarm;
+
+  private readonly wiring: ConsumerWiring;
+
+  constructor(scope: Construct, id: string, props: StreamConsumerProps) {
+    super(scope, id);
+    this.table = props.table;
+    // Messages name the consumer, so that an error is traced to the right one of several.
+    this.wiring = new ConsumerWiring(this, props.table._stream, props, `consumer ${id}: `);
+    this.handlerFunction = this.wiring.handlerFunction;
+    this.eventSourceMapping = this.wiring.eventSourceMapping;
+    this.failureBucket = this.wiring.failureBucket;
+    this.logGroup = this.wiring.logGroup;
+    this.alarms = this.wiring.alarms;
+    this.iteratorAgeAlarm = this.wiring.iteratorAgeAlarm;
+    this.errorsAlarm = this.wiring.errorsAlarm;
+    this.throttlesAlarm = this.wiring.throttlesAlarm;
+    this.failureDestinationAlarm = this.wiring.failureDestinationAlarm;
+    this.droppedRecordsAlarm = this.wiring.droppedRecordsAlarm;
+    props.table._registerConsumer(this);
+  }
+
+  /** Age of the last record of each batch when it was sent (ms); Maximum by default. */
+  public metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.wiring.metricIteratorAge(props);
+  }
+
+  /** Function errors (sum). */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.wiring.metricErrors(props);
+  }
+
+  /** Function throttles (sum). */
+  public metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.wiring.metricThrottles(props);
+  }
+
+  /** Invocations failed to reach the failure destination (sum of DestinationDeliveryFailures). */
+  public metricDestinationDeliveryFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.wiring.metricDestinationDeliveryFailures(props);
+  }
+
+  /** Records delivered to the failure destination (needs `mappingMetrics`). */
+  public metricFailureDestinationDelivered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.wiring.metricFailureDestinationDelivered(props);
+  }
+
+  /** Records dropped by the mapping (needs `mappingMetrics`). */
+  public metricDroppedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.wiring.metricDroppedEvents(props);
+  }
+
+  /** Records dropped out by filters (needs `mappingMetrics`). */
+  public metricFilteredOutEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.wiring.metricFilteredOutEvents(props);
+  }
+
+  /** Records polled from the stream (needs `mappingMetrics`). */
+  public metricPolledEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.wiring.metricPolledEvents(props);
+  }
+
+  /** Records dropped by the mapping plus failed deliveries to the failure destination. */
+  public metricDroppedOrLost(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
+    return this.wiring.metricDroppedOrLost(props);
+  }
+}
