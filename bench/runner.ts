@@ -35,7 +35,7 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
   try {
     // Latency: writes paced 50 ms apart; the handler's own log timestamp says when it received each record.
     const writes = options.quick ? 40 : 200;
-    const latencyTable = await provisionTable(client, named(definition.table, 'latency'));
+    const latencyTable = await provisionTable(client, named(definition.table, 'latency'), { endpoint: dynamo.endpoint });
     let written = 0;
     const latency = await alternate(['runner', 'floor'] as const, options.runs, async (contender) => {
       const keys = Array.from({ length: writes }, () => `k${written++}`);
@@ -48,7 +48,7 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
 
     // Throughput: 20,000 records written once, then drained from TRIM_HORIZON by each contender per round.
     const total = options.quick ? 4000 : 20_000;
-    const drainTable = await provisionTable(client, named(definition.table, 'drain'));
+    const drainTable = await provisionTable(client, named(definition.table, 'drain'), { endpoint: dynamo.endpoint });
     const writeStarted = Date.now();
     await writeItems(client, 'drain', total);
     const writeRate = total / ((Date.now() - writeStarted) / 1000);

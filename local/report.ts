@@ -19,26 +19,38 @@ export function formatActivity(a: MappingActivity): string | undefined {
     case 'iterator-recovered':
       return `shard iterator ${a.reason}: re-taken after the last record read`;
     case 'error':
-      return `error: ${a.message}`;
+      return `error${a.component ? ` in ${a.component}` : ''}: ${a.message}${a.affects ? ` (${a.affects})` : ''}`;
+    case 'recovered':
+      return `${a.operation} works again after ${a.failures} failure${a.failures === 1 ? '' : 's'} (${a.component}${a.shardId !== '-' ? `, shard ${a.shardId}` : ''})`;
+    case 'destination-delivery-failed':
+      return `${a.records} records could not be written to ${a.destination} (${a.condition}, ${a.attempts} tries): ${a.message}`;
+    case 'stopped':
+      return a.pending ? `stopped with ${a.pending} records pending` : undefined;
   }
 }
 
 /** The run's ledger as a small table: one row per mapping (a stream's records count once per mapping that reads it). */
 export function formatSummary(s: RunSummary): string {
-  const header = ['mapping', 'written', 'delivered', 'filtered', 'failure destination', 'dropped', 'lost', 'log lines'];
+  const header = ['mapping', 'written', 'delivered', 'filtered', 'failure destination', 'dropped', 'pending', 'lost', 'log lines'];
   const logLinesOf = (functionId: string) => s.functions.find((f) => f.id === functionId)?.logLines ?? 0;
   const rows = s.mappings.map((m) => [m.id, m.summary.written, m.summary.delivered, m.summary.filtered,
-    m.summary.sentToFailureDestination, m.summary.dropped, m.summary.lost, logLinesOf(m.function)].map(String));
-  rows.push(['total', s.written, s.delivered, s.filtered, s.sentToFailureDestination, s.dropped, s.lost,
+    m.summary.sentToFailureDestination, m.summary.dropped, m.summary.pending, m.summary.lost, logLinesOf(m.function)].map(String));
+  rows.push(['total', s.written, s.delivered, s.filtered, s.sentToFailureDestination, s.dropped, s.pending, s.lost,
     s.functions.reduce((n, f) => n + f.logLines, 0)].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const disabled = s.mappings.filter((m) => !m.enabled);
   return [
     '',
     line(header),
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     ...s.skipped.map((m) => `not run: ${m.id} (${m.reason})`),
+    ...disabled.map((m) => `disabled: ${m.id} (Enabled: false in the template; its ${m.summary.notRead} records were not read)`),
+    ...(s.destinationDeliveryFailed ? [`${s.destinationDeliveryFailed} records could not be written to their failure destination `
+      + '(counted as DestinationDeliveryFailures; see the errors above)'] : []),
+    ...(s.pendingAtStop ? [`pending at stop: ${s.pendingAtStop} records were still queued, in flight or waiting for a retry`] : []),
+    ...(s.engineFailure ? [`${s.engineFailure}: the streams were not read again for this ledger`] : []),
     '',
     `lost: ${s.lost}${s.outOfOrderItems.length ? `; out of order: ${s.outOfOrderItems.length} items` : ''}`,
   ].join('\n');

@@ -12,6 +12,7 @@ import type {
   BucketDefinition, FunctionDefinition, SkippedMapping, StreamMappingDefinition, TableDefinition,
 } from './assembly/definitions';
 import { createLocalFailureDestination, LocalFailureDestination, OnFailureRecord } from './destinations/failure-destination-writer';
+import { isConnectionFailure, probeDynamoDb } from './engine/dynamodb-endpoint';
 import { startDynamoDbLocal, DynamoDbLocal } from './engine/dynamodb-local';
 import { OfflineEndpoint, startOfflineEndpoint } from './engine/offline-endpoint';
 import { LocalS3, startLocalS3 } from './engine/s3-local';
@@ -40,6 +41,11 @@ export interface LocalRunnerOptions {
    * resolve offline (an SSM parameter, a secret, a custom resource's attribute), or to override a value.
    */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * With `endpoint`: delete and recreate a table of the app's name that already exists there (its items are
+   * lost). Default false: such a table is refused, and the runner starts nothing.
+   */
+  readonly resetTables?: boolean;
   /** Run the rest of the app when a mapping's function is not Node.js (its mapping is left out). Default false: refuse to start. */
   readonly skipUnsupportedFunctions?: boolean;
   /** Time as the mappings see it (record age, tumbling windows). Default: the system clock. */
@@ -54,6 +60,12 @@ export interface LocalRunnerOptions {
   readonly onActivity?: (activity: MappingActivity, mappingId: string) => void;
   /** What the runner leaves out, and why (a mapping whose source or function is not part of the app). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * DynamoDB stopped answering (the embedded jar exited, or the endpoint went away): called once, after
+   * which the mappings stop, `waitForIdle()` rejects with this message and `summary()` reports what was
+   * known. Default: the message goes to `onWarning`.
+   */
+  readonly onEngineFailure?: (message: string) => void;
   /** Wraps the Streams API (tests inject faults, such as an iterator expiring mid-run). */
   readonly wrapStreamSource?: (source: StreamSource) => StreamSource;
 }
@@ -62,6 +74,8 @@ export interface MappingSummary {
   readonly id: string;
   readonly table: string;
   readonly function: string;
+  /** False for a mapping the template disables: it reads nothing, and its stream's records are `notRead`. */
+  readonly enabled: boolean;
   readonly summary: LedgerSummary;
 }
 
@@ -77,6 +91,8 @@ export interface RunSummary extends LedgerSummary {
   readonly functions: ReadonlyArray<{ readonly id: string; readonly logLines: number }>;
   /** Mappings of the app that were not run, and why. */
   readonly skipped: readonly SkippedMapping[];
+  /** Set when DynamoDB stopped answering during the run: the streams were not read again for this summary. */
+  readonly engineFailure?: string;
 }
 
 /** A Lambda function of the app, running locally. */
@@ -279,6 +295,7 @@ export class LocalRunner {
     ]);
     const runner = new LocalRunner(options, outDir, { dynamo, s3, offline, dynamoEndpoint: options.endpoint ?? dynamo!.endpoint });
     try {
+      if (options.endpoint) await probeDynamoDb(runner.dynamoClient, options.endpoint);
       model.setQueueEndpoint(offline.endpoint);
       await runner.provision(model, tables, buckets);
       if (runner.mappingList.length === 0) {
@@ -310,6 +327,8 @@ export class LocalRunner {
   /** The unwrapped Streams API: the audit stays independent of any fault injected into the mappings. */
   private readonly auditSource: StreamSource;
   private stopped = false;
+  private engineFailure?: string;
+  private engineCheck?: Promise<void>;
 
   private constructor(
     private readonly options: LocalRunnerOptions,
@@ -380,10 +399,14 @@ export class LocalRunner {
     const deadline = Date.now() + timeoutMs;
     const quiet = () => this.mappingList.every((m) => m.emulator.isQuiet());
     for (;;) {
+      if (this.engineFailure) throw new Error(this.engineFailure);
       // The streams are read only once no mapping has anything queued or in flight: until then it is not idle anyway.
-      if (quiet() && await this.undisposed() === 0 && quiet()) return;
+      if (quiet() && await this.engineCall(() => this.undisposed()) === 0 && quiet()) return;
       if (Date.now() > deadline) {
-        throw new Error(`not idle after ${timeoutMs} ms: ${await this.undisposed()} records not yet disposed of`);
+        const pending = this.mappingList.reduce((n, m) => n + m.emulator.pendingRecords(), 0);
+        const busy = this.mappingList.filter((m) => !m.emulator.isQuiet()).map((m) => m.id);
+        throw new Error(`not idle after ${timeoutMs} ms: ${await this.engineCall(() => this.undisposed())} records not yet disposed of `
+          + `(${pending} held by ${busy.length ? busy.join(', ') : 'no mapping'}: queued, in flight or waiting for a retry)`);
       }
       await sleep(50);
     }
@@ -391,18 +414,37 @@ export class LocalRunner {
 
   /** Totals of the run, per mapping, per table and overall; `lost` counts records in the streams that a mapping did not dispose of. */
   public async summary(): Promise<RunSummary> {
-    await Promise.all(this.mappingList.map((m) => m.audit.refresh()));
+    // Once DynamoDB is gone, the streams cannot be read again: the summary is what the audits last saw.
+    if (!this.engineFailure) {
+      try {
+        await this.engineCall(() => Promise.all(this.mappingList.map((m) => m.audit.refresh())));
+      } catch (e) {
+        if (!this.engineFailure) throw e;
+      }
+    }
     const mappings = this.mappingList.map((m) => ({
-      id: m.id, table: m.table.id, function: m.function.id, summary: this.ledger.summarize(m.audit.records),
+      id: m.id,
+      table: m.table.id,
+      function: m.function.id,
+      enabled: m.emulator.enabled,
+      summary: this.ledger.summarize(m.audit.records, [m.ledgerKey]),
     }));
     const tables = this.tableList.filter((t) => t.mappings.length > 0).map((t) => ({
       id: t.id,
-      summary: this.ledger.summarize(t.mappings.flatMap((m) => m.audit.records)),
+      summary: this.ledger.summarize(t.mappings.flatMap((m) => m.audit.records), t.mappings.map((m) => m.ledgerKey)),
       logLines: t.logLines.length,
     }));
-    const total = this.ledger.summarize(this.mappingList.flatMap((m) => m.audit.records));
+    const total = this.ledger.summarize(this.mappingList.flatMap((m) => m.audit.records), this.mappingList.map((m) => m.ledgerKey));
     const functions = this.functionList.map((f) => ({ id: f.id, logLines: f.logLines.length }));
-    return { ...total, tables, mappings, functions, outOfOrderItems: this.ledger.outOfOrderItems(), skipped: [...this.skipped] };
+    return {
+      ...total,
+      tables,
+      mappings,
+      functions,
+      outOfOrderItems: this.ledger.outOfOrderItems(),
+      skipped: [...this.skipped],
+      ...(this.engineFailure ? { engineFailure: this.engineFailure } : {}),
+    };
   }
 
   /** Stops the mappings, the function processes and the local engines. Idempotent. */
@@ -416,6 +458,35 @@ export class LocalRunner {
     await Promise.allSettled([this.engines.dynamo?.stop(), this.engines.s3.stop(), this.engines.offline.stop()]);
   }
 
+  /** Runs a call to DynamoDB; when it fails because DynamoDB is gone, that is said once, plainly. */
+  private async engineCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (e) {
+      if (!isConnectionFailure(e)) throw e;
+      await this.checkEngine();
+      throw this.engineFailure ? new Error(this.engineFailure) : e;
+    }
+  }
+
+  /** Probes DynamoDB (one probe at a time); if it does not answer, the run fails once with the reason. */
+  private checkEngine(): Promise<void> {
+    this.engineCheck ??= probeDynamoDb(this.dynamoClient, this.endpoint)
+      .catch((e: Error) => this.failEngine(`DynamoDB stopped answering during the run: ${e.message}`))
+      .finally(() => {
+        this.engineCheck = undefined;
+      });
+    return this.engineCheck;
+  }
+
+  private failEngine(message: string): void {
+    if (this.engineFailure || this.stopped) return;
+    this.engineFailure = message;
+    (this.options.onEngineFailure ?? this.options.onWarning)?.(message);
+    // Nothing can be read or checkpointed any more: the mappings stop polling a dead endpoint.
+    for (const m of this.mappingList) void m.emulator.stop();
+  }
+
   private async undisposed(): Promise<number> {
     let pending = 0;
     for (const m of this.mappingList) {
@@ -427,7 +498,7 @@ export class LocalRunner {
 
   private async provision(model: AppModel, tables: TableDefinition[], buckets: BucketDefinition[]): Promise<void> {
     for (const definition of tables) {
-      const provisioned = await provisionTable(this.dynamoClient, definition);
+      const provisioned = await provisionTable(this.dynamoClient, definition, { endpoint: this.endpoint, replaceExisting: this.options.resetTables });
       if (provisioned.streamLabel) model.setStreamLabel(definition.tableArn, provisioned.streamLabel);
       const streamArn = provisioned.streamLabel ? `${definition.tableArn}/stream/${provisioned.streamLabel}` : undefined;
       this.tableList.push(new LocalTable(definition.id, definition, streamArn, provisioned.localStreamArn, this.dynamoClient));
@@ -521,7 +592,11 @@ export class LocalRunner {
       clock: this.options.clock,
       pollIntervalMs: this.options.pollIntervalMs,
       retryBackoff: this.options.retryBackoff,
-      onActivity: (activity) => this.options.onActivity?.(activity, definition.id),
+      onActivity: (activity) => {
+        // A failing Streams call may mean DynamoDB itself is gone: find out, rather than retry it forever.
+        if (activity.type === 'error') void this.checkEngine();
+        this.options.onActivity?.(activity, definition.id);
+      },
     });
     const audit = new StreamAudit(this.auditSource, table.localStreamArn!, (shardId) => emulator.auditStart(shardId), { ledgerKey, arrivals });
     const mapping = new LocalMapping(definition.id, definition, table, fn, emulator, audit, ledgerKey, destination);

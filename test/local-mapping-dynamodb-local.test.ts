@@ -187,7 +187,17 @@ test('two mappings with their own ledger keys on one stream each dispose of ever
 
   for (const [i, ledgerKey] of (['first', 'second'] as const).entries()) {
     expect(ledger.summarize(audits[i].records)).toEqual({
-      written: items.length, delivered: items.length, filtered: 0, sentToFailureDestination: 0, dropped: 0, lost: 0,
+      written: items.length,
+      delivered: items.length,
+      filtered: 0,
+      sentToFailureDestination: 0,
+      dropped: 0,
+      lost: 0,
+      destinationDeliveryFailed: 0,
+      pending: 0,
+      pendingAtStop: 0,
+      notRead: 0,
+      disabledMappings: [],
     });
     const own = ledger.all().filter((d) => d.streamArn === ledgerKey);
     expect(own.map((d) => d.deliveries)).toEqual(items.map(() => 1));

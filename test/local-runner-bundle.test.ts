@@ -44,7 +44,7 @@ test('the bundled CLI starts, reports the tables, and exits with a summary once 
   expect(out.stdout).toMatch(/DynamoDB Local: http:\/\/127\.0\.0\.1:\d+/);
   expect(out.stdout).toContain('table OrdersExample-OrdersTable1F8332C7 (OrdersExample/Orders/Table), stream arn:aws:dynamodb:eu-west-1:123456789012:table/OrdersExample-OrdersTable1F8332C7/stream/');
   expect(out.stdout).toContain('mapping OrdersExample/Orders -> function OrdersExample-OrdersHandler791FC516');
-  expect(out.stdout).toMatch(/\ntotal +0 +0 +0 +0 +0 +0 +0\n/);
+  expect(out.stdout).toMatch(/\ntotal +0 +0 +0 +0 +0 +0 +0 +0\n/);
   expect(out.stdout).toContain('lost: 0');
 });
 

@@ -1,13 +1,15 @@
 /**
  * Starts the official DynamoDB Local jar (shipped in the `amplify-dynamodb-simulator` npm package) on a
- * free port, waits until it answers HTTP, and stops it again. Used by the fixture recorder and meant to be
- * reused by the offline runner, so it has no other dependency than Node itself.
+ * free port, waits until it answers HTTP, and stops it again. The JVM dies with this process however this
+ * process ends, SIGKILL included. Used by the fixture recorder and meant to be reused by the offline runner,
+ * so it has no other dependency than Node itself.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { killOnParentDeath, ParentDeathWatchdog } from './parent-death-watchdog';
 
 export interface DynamoDbLocalOptions {
   /** Port to listen on. Default: a free port chosen by the operating system. */
@@ -36,8 +38,11 @@ const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 5_000;
 const OUTPUT_TAIL_CHARS = 4_000;
 
-/** Children still running, killed when this process exits so that no JVM outlives its parent. */
-const running = new Set<ChildProcess>();
+/**
+ * Children still running, killed when this process exits so that no JVM outlives its parent; each with
+ * the watchdog that kills it when this process dies without running any hook (SIGKILL).
+ */
+const running = new Map<ChildProcess, ParentDeathWatchdog>();
 let exitHooksInstalled = false;
 
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
@@ -66,7 +71,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   installExitHooks();
   const javaCommand = options.javaCommand ?? defaultJavaCommand();
   const child = spawn(javaCommand, args, { cwd: jarDirectory, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
+  const watchdog = killOnParentDeath(child, 'dynamodb-local-watchdog');
+  running.set(child, watchdog);
   let output = '';
   const keepTail = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL_CHARS);
@@ -75,6 +81,8 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   child.stderr?.on('data', keepTail);
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {
+      // Gone: its pid may go to another process, which the watchdog must never kill.
+      watchdog.disarm();
       running.delete(child);
       resolve();
     });
@@ -180,16 +188,10 @@ function installExitHooks(): void {
   }
   exitHooksInstalled = true;
   // 'exit' handlers may only do synchronous work: kill() is synchronous.
-  process.once('exit', () => {
-    for (const child of running) {
-      child.kill('SIGKILL');
-    }
-  });
+  process.once('exit', killAllNow);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = () => {
-      for (const child of running) {
-        child.kill('SIGKILL');
-      }
+      killAllNow();
       process.removeListener(signal, onSignal);
       // Only restore the default behaviour (terminate) when nobody else handles the signal.
       if (process.listenerCount(signal) === 0) {
@@ -197,5 +199,13 @@ function installExitHooks(): void {
       }
     };
     process.on(signal, onSignal);
+  }
+}
+
+/** Kills every JVM still running, and ends its watchdog, which has nothing left to do. */
+function killAllNow(): void {
+  for (const [child, watchdog] of running) {
+    child.kill('SIGKILL');
+    watchdog.disarm();
   }
 }

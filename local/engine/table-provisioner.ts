@@ -1,6 +1,6 @@
 import {
   AttributeDefinition, CreateTableCommand, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, GlobalSecondaryIndex,
-  LocalSecondaryIndex, ResourceNotFoundException, UpdateTimeToLiveCommand, waitUntilTableExists,
+  LocalSecondaryIndex, ResourceNotFoundException, UpdateTimeToLiveCommand, waitUntilTableExists, waitUntilTableNotExists,
 } from '@aws-sdk/client-dynamodb';
 import type { KeyAttribute, SecondaryIndexDefinition, TableDefinition } from '../assembly/definitions';
 
@@ -13,13 +13,34 @@ export interface ProvisionedTable {
   readonly streamLabel?: string;
 }
 
+/** A table of the app's name already holds data on a DynamoDB Local the user runs: the runner leaves it alone. */
+export class TableExistsError extends Error {
+  constructor(readonly tableName: string, endpoint: string) {
+    super(`table ${tableName} already exists on the DynamoDB at ${endpoint}; the runner does not touch a table it did not create. `
+      + 'Delete it, point the runner at another DynamoDB Local, or pass --reset-tables (resetTables: true) to delete and recreate it, '
+      + 'which loses its items.');
+    this.name = 'TableExistsError';
+  }
+}
+
+export interface ProvisionOptions {
+  /** The endpoint, for messages. */
+  readonly endpoint: string;
+  /** Delete a table of the same name that already exists (its items are lost). Default false: refuse. */
+  readonly replaceExisting?: boolean;
+}
+
 /**
  * Creates the table with the template's keys, secondary indexes, stream view type and TTL. A table of the
- * same name that already exists (a DynamoDB Local the user runs) is replaced: the runner owns the tables it runs.
+ * same name that already exists (on a DynamoDB Local the user runs) is refused unless `replaceExisting`.
  */
-export async function provisionTable(client: DynamoDBClient, table: TableDefinition): Promise<ProvisionedTable> {
+export async function provisionTable(client: DynamoDBClient, table: TableDefinition, options: ProvisionOptions): Promise<ProvisionedTable> {
   const tableName = table.tableName;
-  await deleteIfExists(client, tableName);
+  if (await exists(client, tableName)) {
+    if (!options.replaceExisting) throw new TableExistsError(tableName, options.endpoint);
+    await client.send(new DeleteTableCommand({ TableName: tableName }));
+    await waitUntilTableNotExists({ client, maxWaitTime: 30 }, { TableName: tableName });
+  }
   const attributes = new Map<string, KeyAttribute['type']>();
   const keys = (partitionKey: KeyAttribute, sortKey?: KeyAttribute) => {
     for (const k of [partitionKey, sortKey]) if (k) attributes.set(k.name, k.type);
@@ -59,12 +80,12 @@ export async function provisionTable(client: DynamoDBClient, table: TableDefinit
   return { tableName, localStreamArn, streamLabel: localStreamArn?.split('/stream/')[1] };
 }
 
-async function deleteIfExists(client: DynamoDBClient, tableName: string): Promise<void> {
+async function exists(client: DynamoDBClient, tableName: string): Promise<boolean> {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return true;
   } catch (e) {
-    if (e instanceof ResourceNotFoundException || (e as { name?: string }).name === 'ResourceNotFoundException') return;
+    if (e instanceof ResourceNotFoundException || (e as { name?: string }).name === 'ResourceNotFoundException') return false;
     throw e;
   }
-  await client.send(new DeleteTableCommand({ TableName: tableName }));
 }

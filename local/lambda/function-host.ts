@@ -3,7 +3,7 @@
  * in its own Node.js process (`function-worker.ts`), as Lambda runs sandboxes: one invocation at a time per
  * process, more processes for concurrent invocations (up to `maxConcurrency`, then invocations queue),
  * idle processes reused warm, the handler module loaded once per process (cold start), a timed-out or
- * crashed process replaced by a fresh one.
+ * crashed process replaced by a fresh one. Whatever a process spawned dies with it (`process-group.ts`).
  *
  * Only CommonJS handlers: an ES module handler (`.mjs`, or `.js` under `"type": "module"`) is refused by
  * {@link FunctionHost.start} with an explicit message.

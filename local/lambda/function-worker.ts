@@ -12,11 +12,13 @@
  * After every answer (and after an init error) it writes a marker to stdout and to stderr; the host resolves
  * an invocation only once it has read both, so every line printed before the answer reaches it first.
  *
- * Node built-ins only: the runner bundles this file on its own as `function-worker.js`.
+ * Node built-ins only (`process-group.ts` has no other import): the runner bundles this file on its own as
+ * `function-worker.js`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as util from 'node:util';
+import { exitWithOwnProcessGroup } from './process-group';
 
 /** What the host sends. */
 export interface InvokeMessage {
@@ -256,8 +258,8 @@ function main(): void {
   // The runtime's BeforeExitListener: one 'beforeExit' listener whose action each call replaces.
   let beforeExit: () => void = () => {};
   process.on('beforeExit', () => beforeExit());
-  // The parent is gone (it exited or was killed): so are we.
-  process.on('disconnect', () => process.exit(0));
+  // The parent is gone (it exited or was killed): so are we, and what the function left running.
+  process.on('disconnect', () => exitWithOwnProcessGroup(0));
 
   /** Answers the current call, at most once; `fatal` answers and exits with `exitCode`. */
   const answer = (requestId: string, message: WorkerMessage, exitCode?: number) => {

@@ -1,12 +1,13 @@
 /**
- * Processes die with their parent: every execution environment a host forks, and every temporary directory
- * it creates, is registered here and killed or removed when this process exits, whether or not the host
- * was stopped.
+ * Processes die with their parent: every execution environment a host forks (with its process group), and
+ * every temporary directory it creates, is registered here and killed or removed when this process exits,
+ * whether or not the host was stopped.
  */
 import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { killProcessGroup } from './process-group';
 
 const liveProcesses = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
@@ -15,9 +16,10 @@ let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // Workers also exit on their own when their IPC channel closes (the parent died without this hook).
+  // Workers also exit, with their process group, when their IPC channel closes (the parent died without
+  // this hook, e.g. SIGKILLed).
   process.on('exit', () => {
-    for (const child of liveProcesses) child.kill('SIGKILL');
+    for (const child of liveProcesses) killProcessGroup(child);
     for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 }

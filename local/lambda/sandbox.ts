@@ -11,9 +11,13 @@ import type * as net from 'node:net';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { flushMarker, INIT_TOKEN, InvokeMessage, WORKER_FLAG, WorkerArguments, WorkerMessage } from './function-worker';
+import { killProcessGroup, OWN_PROCESS_GROUPS } from './process-group';
 import { trackProcess, untrackProcess } from './process-registry';
 
-/** How long to wait, after a process exits, for its stdout/stderr to end (a grandchild may hold them open). */
+/**
+ * How long to wait, after a process exits, for its stdout/stderr to end: a grandchild that escaped the
+ * process group (or any grandchild on Windows) may hold them open.
+ */
 const CLOSE_GRACE_MS = 1_000;
 
 export interface WorkerSpec {
@@ -96,6 +100,8 @@ export class Sandbox {
       execArgv: config.worker.execArgv,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      // The leader of its own process group, so that what the function spawns is killed with it.
+      detached: OWN_PROCESS_GROUPS,
     });
     trackProcess(this.child);
     for (const stream of STREAMS) {
@@ -119,6 +125,8 @@ export class Sandbox {
       this.child.once('exit', (code, signal) => {
         this.exit = { code, signal };
         this.retired = true;
+        // Its environment is gone: so is whatever it left running (which may hold its stdout/stderr open).
+        killProcessGroup(this.child);
         setTimeout(() => {
           for (const stream of STREAMS) this.child[stream]?.destroy();
           finish();
@@ -186,13 +194,13 @@ export class Sandbox {
     for (const stream of STREAMS) (this.child[stream] as unknown as net.Socket | null)?.unref();
   }
 
-  /** SIGKILL, then wait until the process is gone and its output read. */
+  /** SIGKILL (its whole process group), then wait until the process is gone and its output read. */
   async kill(reason?: 'timeout' | 'stop'): Promise<void> {
     this.retired = true;
     if (reason) this.killedBy ??= reason;
     // Referenced again, or an idle process would not keep this one alive until it is gone.
     this.busy();
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    if (this.child.exitCode === null && this.child.signalCode === null) killProcessGroup(this.child);
     return this.closed;
   }
 

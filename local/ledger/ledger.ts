@@ -17,6 +17,16 @@ export interface RecordDisposition {
   failedWith?: string;
   /** Set when it was dropped without a destination (retries or age ran out and there is none). */
   dropped?: string;
+  /**
+   * Set when it was bound for the failure destination under this condition and the destination could not be
+   * written (AWS's DestinationDeliveryFailures): the mapping moved past it, as AWS's does.
+   */
+  destinationDeliveryFailed?: string;
+  /**
+   * True while its mapping holds it: read and not yet disposed of (queued in a lane, in the batching window,
+   * in flight, waiting for a retry). Such a record is pending, not lost.
+   */
+  held: boolean;
 }
 
 /** Totals of a run, the "nothing is lost" check included. */
@@ -28,7 +38,20 @@ export interface LedgerSummary {
   readonly sentToFailureDestination: number;
   /** Dropped because no failure destination was configured (counted by the mapping, like DroppedEventCount). */
   readonly dropped: number;
-  /** Records in the streams that no mapping disposed of: must be 0. */
+  /**
+   * Bound for the failure destination, which could not be written (AWS's DestinationDeliveryFailures): the
+   * mapping moved past them, so they are neither retried nor lost, but they are nowhere else.
+   */
+  readonly destinationDeliveryFailed: number;
+  /** Read by their mapping and not yet disposed of: queued, in the batching window, in flight, waiting for a retry. */
+  readonly pending: number;
+  /** Of `pending`, those whose mapping was stopped while it held them: they stay pending for good. */
+  readonly pendingAtStop: number;
+  /** Records in the streams of disabled mappings (`disabledMappings`): a disabled mapping reads nothing, as on AWS. */
+  readonly notRead: number;
+  /** The ledger keys of the disabled mappings summarized. */
+  readonly disabledMappings: readonly string[];
+  /** Records in the streams that a mapping neither disposed of nor holds (it never read them): must be 0. */
   readonly lost: number;
 }
 
@@ -37,10 +60,17 @@ export interface LedgerSummary {
  * The ledger key is the stream ARN, unless several mappings read one stream: each then has a key of its own,
  * so that each disposes of every record. First deliveries are also kept per item (and key), to check that
  * they follow write order.
+ *
+ * A record the mapping read and still holds (queued, in flight, waiting for a retry) is pending; one it never
+ * read is lost, unless its mapping is disabled (not read, as on AWS). A stopped mapping's pending records
+ * stay pending, counted as pending at stop.
  */
 export class Ledger {
   private readonly records = new Map<string, RecordDisposition>();
   private readonly firstDeliveriesByItem = new Map<string, string[]>();
+  private readonly heldCounts = new Map<string, number>();
+  private readonly stoppedKeys = new Set<string>();
+  private readonly disabledKeys = new Set<string>();
 
   /** Registers a record read from the stream (idempotent). */
   public seen(ledgerKey: string, record: DynamoDBRecord): RecordDisposition {
@@ -56,10 +86,44 @@ export class Ledger {
         deliveries: 0,
         invocations: 0,
         filtered: false,
+        held: false,
       };
       this.records.set(key, entry);
     }
     return entry;
+  }
+
+  /** The mapping holds these records until it disposes of them (it read them, and queued them for a lane). */
+  public held(ledgerKey: string, records: readonly DynamoDBRecord[]): void {
+    for (const r of records) {
+      const entry = this.seen(ledgerKey, r);
+      if (entry.held || this.isDisposed(ledgerKey, entry.sequenceNumber)) continue;
+      entry.held = true;
+      this.heldCounts.set(ledgerKey, (this.heldCounts.get(ledgerKey) ?? 0) + 1);
+    }
+  }
+
+  /** Records the mapping of `ledgerKey` holds now (see `held`). */
+  public pendingCount(ledgerKey: string): number {
+    return this.heldCounts.get(ledgerKey) ?? 0;
+  }
+
+  /** The mapping of `ledgerKey` was stopped: what it still holds is pending at stop. */
+  public mappingStopped(ledgerKey: string): void {
+    this.stoppedKeys.add(ledgerKey);
+  }
+
+  /** The mapping of `ledgerKey` is disabled: it reads nothing, so its stream's records are not read rather than lost. */
+  public mappingDisabled(ledgerKey: string): void {
+    this.disabledKeys.add(ledgerKey);
+  }
+
+  public isStopped(ledgerKey: string): boolean {
+    return this.stoppedKeys.has(ledgerKey);
+  }
+
+  public isDisabled(ledgerKey: string): boolean {
+    return this.disabledKeys.has(ledgerKey);
   }
 
   public invoked(ledgerKey: string, records: readonly DynamoDBRecord[]): void {
@@ -75,19 +139,25 @@ export class Ledger {
         this.firstDeliveriesByItem.set(entry.itemKey, list);
       }
       entry.deliveries++;
+      this.release(entry);
     }
   }
 
   public filtered(ledgerKey: string, records: readonly DynamoDBRecord[]): void {
-    for (const r of records) this.seen(ledgerKey, r).filtered = true;
+    this.dispose(ledgerKey, records, (e) => { e.filtered = true; });
   }
 
   public failed(ledgerKey: string, records: readonly DynamoDBRecord[], condition: string): void {
-    for (const r of records) this.seen(ledgerKey, r).failedWith = condition;
+    this.dispose(ledgerKey, records, (e) => { e.failedWith = condition; });
   }
 
   public dropped(ledgerKey: string, records: readonly DynamoDBRecord[], condition: string): void {
-    for (const r of records) this.seen(ledgerKey, r).dropped = condition;
+    this.dispose(ledgerKey, records, (e) => { e.dropped = condition; });
+  }
+
+  /** The failure destination could not be written for these records (bound there under `condition`). */
+  public destinationDeliveryFailed(ledgerKey: string, records: readonly DynamoDBRecord[], condition: string): void {
+    this.dispose(ledgerKey, records, (e) => { e.destinationDeliveryFailed = condition; });
   }
 
   public get(ledgerKey: string, sequenceNumber: string): RecordDisposition | undefined {
@@ -96,7 +166,8 @@ export class Ledger {
 
   public isDisposed(ledgerKey: string, sequenceNumber: string): boolean {
     const e = this.get(ledgerKey, sequenceNumber);
-    return e !== undefined && (e.deliveries > 0 || e.filtered || e.failedWith !== undefined || e.dropped !== undefined);
+    return e !== undefined && (e.deliveries > 0 || e.filtered || e.failedWith !== undefined || e.dropped !== undefined
+      || e.destinationDeliveryFailed !== undefined);
   }
 
   public all(): RecordDisposition[] {
@@ -120,18 +191,58 @@ export class Ledger {
   /**
    * Totals against the records that exist in the streams, as the audit lists them: `streamArn` holds the
    * ledger key the audit was given (the stream ARN by default).
+   * @param ledgerKeys the mappings summarized, so that a disabled one is named even when its stream is empty
    */
-  public summarize(existing: ReadonlyArray<{ streamArn: string; sequenceNumber: string }>): LedgerSummary {
-    let delivered = 0; let filtered = 0; let failed = 0; let dropped = 0; let lost = 0;
+  public summarize(existing: ReadonlyArray<{ streamArn: string; sequenceNumber: string }>, ledgerKeys: readonly string[] = []): LedgerSummary {
+    let delivered = 0; let filtered = 0; let failed = 0; let dropped = 0; let deliveryFailed = 0;
+    let pending = 0; let pendingAtStop = 0; let notRead = 0; let lost = 0;
+    const disabled = new Set(ledgerKeys.filter((k) => this.disabledKeys.has(k)));
     for (const { streamArn: ledgerKey, sequenceNumber } of existing) {
       const e = this.get(ledgerKey, sequenceNumber);
-      if (!e || !this.isDisposed(ledgerKey, sequenceNumber)) lost++;
-      else if (e.failedWith) failed++;
-      else if (e.dropped) dropped++;
-      else if (e.filtered) filtered++;
-      else delivered++;
+      if (e && this.isDisposed(ledgerKey, sequenceNumber)) {
+        if (e.failedWith) failed++;
+        else if (e.destinationDeliveryFailed) deliveryFailed++;
+        else if (e.dropped) dropped++;
+        else if (e.filtered) filtered++;
+        else delivered++;
+      } else if (e?.held) {
+        pending++;
+        if (this.stoppedKeys.has(ledgerKey)) pendingAtStop++;
+      } else if (this.disabledKeys.has(ledgerKey)) {
+        notRead++;
+        disabled.add(ledgerKey);
+      } else {
+        lost++;
+      }
     }
-    return { written: existing.length, delivered, filtered, sentToFailureDestination: failed, dropped, lost };
+    return {
+      written: existing.length,
+      delivered,
+      filtered,
+      sentToFailureDestination: failed,
+      dropped,
+      destinationDeliveryFailed: deliveryFailed,
+      pending,
+      pendingAtStop,
+      notRead,
+      disabledMappings: [...disabled].sort(),
+      lost,
+    };
+  }
+
+  private dispose(ledgerKey: string, records: readonly DynamoDBRecord[], mark: (entry: RecordDisposition) => void): void {
+    for (const r of records) {
+      const entry = this.seen(ledgerKey, r);
+      mark(entry);
+      this.release(entry);
+    }
+  }
+
+  /** A disposed record is no longer held. */
+  private release(entry: RecordDisposition): void {
+    if (!entry.held) return;
+    entry.held = false;
+    this.heldCounts.set(entry.streamArn, (this.heldCounts.get(entry.streamArn) ?? 1) - 1);
   }
 }
 
