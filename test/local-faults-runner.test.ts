@@ -1,11 +1,12 @@
 import { ChildProcess, spawn } from 'child_process';
-import { writeFileSync } from 'fs';
+import { readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { synthSlowApp } from './fixtures/whole-app';
 import { tempDir } from './local-runner-helpers';
 import { DynamoDbLocal, startDynamoDbLocal } from '../local/engine/dynamodb-local';
+import { LocalRunner } from '../local/runner';
 
 // The bundled CLI under faults, as a user meets them: a run that is never idle, a DynamoDB Local of the
 // user's that already holds a table of the app's name, a DynamoDB that goes away mid-run, endpoints that
@@ -44,6 +45,21 @@ async function waitForOutput(run: CliRun, text: string, timeoutMs = 60_000): Pro
     if (Date.now() > deadline) throw new Error(`no "${text}" in the CLI's output:\n${run.stdout}\n${run.stderr}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The java process whose command line holds `-port <port>` (the embedded DynamoDB Local). */
+function javaPidListeningOn(port: string): number {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let args: string[];
+    try {
+      args = readFileSync(`/proc/${pid}/cmdline`, 'utf-8').split('\0');
+    } catch {
+      continue;
+    }
+    const at = args.indexOf('-port');
+    if (args[0].endsWith('java') && at !== -1 && args[at + 1] === port) return Number(pid);
+  }
+  throw new Error(`no java process with -port ${port}`);
 }
 
 const clientOf = (local: DynamoDbLocal) => new DynamoDBClient({
@@ -113,6 +129,23 @@ describe('a DynamoDB Local of the user\'s', () => {
     expect(run.stdout.split('\n').filter((l) => l.includes('GetRecords failed')).length).toBeLessThanOrEqual(3);
   }, 120_000);
 });
+
+test('the embedded DynamoDB Local dying mid-run is said once; waitForIdle and summary say so instead of a socket error', async () => {
+  const failures: string[] = [];
+  const runner = await LocalRunner.start({ cdkOut, outDir: path.join(dir, 'embedded'), onEngineFailure: (m) => failures.push(m) });
+  try {
+    await runner.table('Orders').put({ pk: 'order-1' });
+    const port = new URL(runner.endpoint).port;
+    const jvm = javaPidListeningOn(port);
+    process.kill(jvm, 'SIGKILL');
+    await expect(runner.waitForIdle(60_000)).rejects.toThrow(/^DynamoDB stopped answering during the run: cannot reach DynamoDB at .+: the connection was refused/);
+    expect(failures).toHaveLength(1);
+    const summary = await runner.summary();
+    expect(summary.engineFailure).toBe(failures[0]);
+  } finally {
+    await runner.stop();
+  }
+}, 120_000);
 
 describe('endpoints that cannot be used are named, with what to do', () => {
   test('a refused connection', async () => {

@@ -224,6 +224,20 @@ describe('the start is refused, before anything runs, for what cannot run offlin
     await expect(LocalRunner.start({ cdkOut: out })).rejects.toThrow(new RegExp(`^${templateFile.replace(/[.]/g, '\\.')} \\(the template of stack SsmApp\\) is not valid JSON: .+; run \`cdk synth\` again$`));
   });
 
+  test('a manifest that is not JSON, and a template that is missing, name their files', async () => {
+    const out = path.join(dir, 'manifest.out');
+    synthSsmApp(out);
+    const manifest = path.join(out, 'manifest.json');
+    const text = readFileSync(manifest, 'utf-8');
+    writeFileSync(manifest, text.replace('{', '{\u0001'));
+    await expect(LocalRunner.start({ cdkOut: out })).rejects.toThrow(new RegExp(
+      `^${manifest.replace(/[.]/g, '\\.')} \\(the cloud assembly manifest\\) is not valid JSON: .+; run \`cdk synth\` again$`));
+    writeFileSync(manifest, text);
+    rmSync(path.join(out, 'SsmApp.template.json'));
+    await expect(LocalRunner.start({ cdkOut: out })).rejects.toThrow(
+      `cannot read ${path.join(out, 'SsmApp.template.json')} (the template of stack SsmApp): the file does not exist; run \`cdk synth\` again`);
+  });
+
   test('no cloud assembly', async () => {
     await expect(LocalRunner.start({ cdkOut: path.join(dir, 'nothing') })).rejects.toThrow(
       `${path.join(dir, 'nothing')} is not a cloud assembly (no manifest.json): run \`cdk synth\` first`);

@@ -46,10 +46,16 @@ function describeEndpointFailure(error: unknown, endpoint: string): string {
   return `the endpoint ${endpoint} answered, but not as DynamoDB does (${name ?? 'error'}: ${message}): is it a DynamoDB Local?`;
 }
 
-/** Node puts the socket's code on the error or on its cause (fetch, the SDK's HTTP handler). */
+const SOCKET_CODES = /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|ETIMEDOUT)\b/;
+
+/**
+ * Node puts the socket's code on the error or on its cause (fetch, the SDK's HTTP handler). Under jest the
+ * error comes from another realm, so the SDK wraps it ("AWS SDK error wrapper for Error: connect
+ * ECONNREFUSED ...") and only the message still says it.
+ */
 function errorCode(error: unknown): string | undefined {
-  const e = error as { code?: string; cause?: { code?: string }; errors?: Array<{ code?: string }> } | undefined;
-  return e?.code ?? e?.cause?.code ?? e?.errors?.find((inner) => inner.code)?.code;
+  const e = error as { code?: string; cause?: { code?: string }; errors?: Array<{ code?: string }>; message?: string } | undefined;
+  return e?.code ?? e?.cause?.code ?? e?.errors?.find((inner) => inner.code)?.code ?? SOCKET_CODES.exec(String(e?.message ?? ''))?.[1];
 }
 
 function hostOf(endpoint: string): string {
