@@ -1,4 +1,5 @@
 export * from './stream-triggered-table';
+export * from './stream-triggered-table-props';
 export * from './stream-consumer';
 export * from './stream-consumer-options';
 export * from './stream-handler';

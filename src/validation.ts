@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { MAX_FILTERS, validateFilterPattern } from './filter-validation';
 import type { StreamConsumerOptions } from './stream-consumer-options';
-import type { StreamTriggeredTableProps } from './stream-triggered-table';
+import type { StreamTriggeredTableProps } from './stream-triggered-table-props';
 
 // Synth-time checks of everything AWS would refuse (or silently accept and never honour).
 // Every message names the prop and the value received; token values are not checked.

@@ -2,7 +2,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import type { ArrivalReader } from './arrival-clock';
 import type { Clock } from './clock';
 import type { MappingActivity } from './mapping-activity';
-import type { MappingEmulatorOptions } from './mapping-emulator';
+import type { MappingEmulatorOptions } from './mapping-options';
 import type { Backoff } from './retry-episode';
 import type { IteratorPosition } from '../engine/stream-source';
 

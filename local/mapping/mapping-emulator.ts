@@ -2,18 +2,16 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pause, STOPPED, Stopped, unlessStopped } from './abortable';
 import { ArrivalClock } from './arrival-clock';
-import { Clock, realClock } from './clock';
+import { realClock } from './clock';
 import { compilePatterns } from './filter-match';
 import type { MappingActivity } from './mapping-activity';
 import type { MappingContext } from './mapping-context';
-import { Backoff, describeError, RetryEpisode, STREAM_CALL_BACKOFF } from './retry-episode';
+import type { MappingEmulatorOptions } from './mapping-options';
+import { describeError, RetryEpisode, STREAM_CALL_BACKOFF } from './retry-episode';
 import { ShardRunner } from './shard-runner';
-import type { MappingDefinition } from '../assembly/definitions';
-import type { DeliveryRetry } from '../destinations/destination-delivery';
-import type { LocalFailureDestination } from '../destinations/failure-destination-writer';
-import { GET_RECORDS_LIMIT, IteratorPosition, ShardInfo, StreamSource } from '../engine/stream-source';
-import type { InvokeResult } from '../lambda/function-host';
-import type { Ledger } from '../ledger/ledger';
+
+export type { MappingEmulatorOptions };
+import { GET_RECORDS_LIMIT, IteratorPosition, ShardInfo } from '../engine/stream-source';
 
 export type { Clock } from './clock';
 export type { MappingActivity, MappingComponent } from './mapping-activity';
@@ -26,43 +24,6 @@ const START_ATTEMPTS = 5;
  */
 const STOP_WAIT_MS = 1000;
 
-export interface MappingEmulatorOptions {
-  readonly mapping: MappingDefinition;
-  /** The stream as DynamoDB Local names it: every Streams API call uses it. */
-  readonly streamArn: string;
-  /**
-   * The stream ARN the function and the failure destination see (records' `eventSourceARN`, the tumbling-window
-   * event's, the on-failure record's `streamArn`), e.g. with the stack's account and region instead of
-   * DynamoDB Local's `ddblocal:000000000000`. Default: `streamArn`.
-   */
-  readonly eventSourceArn?: string;
-  /** The key of this mapping's records in the ledger; mappings sharing a stream need different ones. Default: `streamArn`. */
-  readonly ledgerKey?: string;
-  readonly source: StreamSource;
-  readonly invoke: (event: unknown) => Promise<InvokeResult>;
-  readonly functionArn: string;
-  readonly region: string;
-  readonly ledger: Ledger;
-  readonly destination?: LocalFailureDestination;
-  readonly clock?: Clock;
-  /**
-   * Creation times of the stream's records, shared by every reader of the stream (each mapping and the audit) so
-   * they agree. Default: one of its own on `clock`.
-   */
-  readonly arrivals?: ArrivalClock;
-  /** Pause after an empty poll; AWS polls each shard about four times a second. Default 250 ms. */
-  readonly pollIntervalMs?: number;
-  /** How often new shards are looked for. Default 1,000 ms. */
-  readonly shardDiscoveryIntervalMs?: number;
-  /** Backoff between retries of a failing batch: base doubled per attempt, capped. Default 100 ms .. 2 s. */
-  readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };
-  /** Backoff of Streams calls that fail (GetShardIterator, GetRecords, DescribeStream). Default 100 ms .. 5 s. */
-  readonly streamCallBackoff?: Backoff;
-  /** Tries of a failure-destination write before it counts as a destination delivery failure. Default 3, 100 ms apart, doubling. */
-  readonly destinationRetry?: DeliveryRetry;
-  /** What the mapping does; a listener that throws is reported as a process warning and cannot break the mapping. */
-  readonly onActivity?: (activity: MappingActivity) => void;
-}
 
 /**
  * Emulates one Lambda event source mapping on one DynamoDB stream, with the semantics of the service
