@@ -99,7 +99,12 @@ project.bundler.bundleTask.spawn(bundleHandler);
 const bundleRunner = project.addTask('bundle:local-runner', {
   description: 'Bundle the offline runner into assets/local-runner/',
   steps: [
-    { exec: `${ESBUILD_NODE} local/index.ts local/lambda/function-worker.ts --entry-names=[name] --external:amplify-dynamodb-simulator --outdir=assets/local-runner` },
+    // The runner's own copy of the AWS SDK keeps quiet about Node versions (it is not the user's to upgrade);
+    // the SDK that functions get, built below, is left as the Lambda runtime would have it.
+    {
+      exec: `${ESBUILD_NODE} local/index.ts local/lambda/function-worker.ts --entry-names=[name] --external:amplify-dynamodb-simulator `
+      + '--define:process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=\'"true"\' --outdir=assets/local-runner',
+    },
     // The CLI loads the bundled API next to it instead of carrying a second copy.
     { exec: `${ESBUILD_NODE} local/cli.ts --external:./index --outfile=assets/local-runner/cli.js` },
     // The AWS SDK that functions find without bundling it offline, as every Lambda Node.js runtime provides one.
