@@ -401,11 +401,13 @@ export class LocalRunner {
     for (;;) {
       if (this.engineFailure) throw new Error(this.engineFailure);
       // The streams are read only once no mapping has anything queued or in flight: until then it is not idle anyway.
-      if (quiet() && await this.engineCall(() => this.undisposed()) === 0 && quiet()) return;
+      const undisposed = quiet() ? await this.engineCall(() => this.undisposed()) : undefined;
+      if (undisposed === 0 && quiet()) return;
       if (Date.now() > deadline) {
         const pending = this.mappingList.reduce((n, m) => n + m.emulator.pendingRecords(), 0);
         const busy = this.mappingList.filter((m) => !m.emulator.isQuiet()).map((m) => m.id);
-        throw new Error(`not idle after ${timeoutMs} ms: ${await this.engineCall(() => this.undisposed())} records not yet disposed of `
+        const notDisposed = undisposed ?? await this.engineCall(() => this.undisposed());
+        throw new Error(`not idle after ${timeoutMs} ms: ${notDisposed} records not yet disposed of `
           + `(${pending} held by ${busy.length ? busy.join(', ') : 'no mapping'}: queued, in flight or waiting for a retry)`);
       }
       await sleep(50);

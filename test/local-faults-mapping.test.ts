@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { MappingDefinition } from '../local/assembly/definitions';
+import { createStreamTable, streamMapping } from './local-mapping-helpers';
 import { createLocalFailureDestination, FailedBatch, LocalFailureDestination } from '../local/destinations/failure-destination-writer';
 import { DynamoDbLocal, startDynamoDbLocal } from '../local/engine/dynamodb-local';
 import { IteratorPosition, RecordsPage, SdkStreamSource, ShardInfo, StreamSource } from '../local/engine/stream-source';
@@ -43,36 +43,13 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
-const mapping: MappingDefinition = {
-  logicalId: 'M',
-  startingPosition: 'TRIM_HORIZON',
-  batchSize: 1,
-  maxBatchingWindowSeconds: 0,
-  maximumRetryAttempts: 0,
-  maximumRecordAgeSeconds: -1,
-  bisectBatchOnFunctionError: false,
-  parallelizationFactor: 1,
-  tumblingWindowSeconds: 0,
-  reportBatchItemFailures: false,
-  enabled: true,
-  filterPatterns: [],
-};
+const mapping = streamMapping({ batchSize: 1 });
 
 const ok: InvokeResult = { status: 'ok', payload: null, durationMs: 1, requestId: 'r', coldStart: false };
 const failure: InvokeResult = { ...ok, status: 'error', errorType: 'Error', errorMessage: 'always fails' };
 const keyOf = (r: unknown): string => (r as DynamoDBRecord).dynamodb!.Keys!.pk.S!;
 
-async function createTable(name: string): Promise<string> {
-  const out = await client.send(new CreateTableCommand({
-    TableName: name,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-  }));
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: name });
-  return out.TableDescription!.LatestStreamArn!;
-}
+const createTable = (name: string) => createStreamTable(client, name);
 
 async function put(table: string, pk: string): Promise<void> {
   await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: pk } } }));

@@ -1,7 +1,7 @@
-import { CreateTableCommand, DynamoDBClient, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import type { MappingDefinition } from '../local/assembly/definitions';
+import { createStreamTable, streamMapping } from './local-mapping-helpers';
 import { buildOnFailureRecord, FailedBatch, LocalFailureDestination } from '../local/destinations/failure-destination-writer';
 import { DynamoDbLocal, startDynamoDbLocal } from '../local/engine/dynamodb-local';
 import { SdkStreamSource } from '../local/engine/stream-source';
@@ -33,32 +33,9 @@ afterAll(async () => {
   await dynamo?.stop();
 });
 
-const mapping: MappingDefinition = {
-  logicalId: 'M',
-  startingPosition: 'TRIM_HORIZON',
-  batchSize: 10,
-  maxBatchingWindowSeconds: 0,
-  maximumRetryAttempts: 0,
-  maximumRecordAgeSeconds: -1,
-  bisectBatchOnFunctionError: false,
-  parallelizationFactor: 1,
-  tumblingWindowSeconds: 0,
-  reportBatchItemFailures: false,
-  enabled: true,
-  filterPatterns: [],
-};
+const mapping = streamMapping();
 
-async function createTable(name: string): Promise<string> {
-  const out = await client.send(new CreateTableCommand({
-    TableName: name,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-  }));
-  await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: name });
-  return out.TableDescription!.LatestStreamArn!;
-}
+const createTable = (name: string) => createStreamTable(client, name);
 
 /** Puts an item; returns the wall-clock interval the write happened in. */
 async function put(table: string, pk: string): Promise<{ before: number; after: number }> {

@@ -1,4 +1,4 @@
-import type { MappingDefinition } from '../local/assembly/definitions';
+import { streamMapping } from './local-mapping-helpers';
 import type { IteratorPosition, RecordsPage, ShardInfo, StreamSource } from '../local/engine/stream-source';
 import { Ledger } from '../local/ledger/ledger';
 import { MappingEmulator } from '../local/mapping/mapping-emulator';
@@ -51,20 +51,7 @@ class FakeStream implements StreamSource {
   }
 }
 
-const mapping: MappingDefinition = {
-  logicalId: 'M',
-  startingPosition: 'TRIM_HORIZON',
-  batchSize: 10,
-  maxBatchingWindowSeconds: 0,
-  maximumRetryAttempts: 1,
-  maximumRecordAgeSeconds: -1,
-  bisectBatchOnFunctionError: true,
-  parallelizationFactor: 1,
-  tumblingWindowSeconds: 0,
-  reportBatchItemFailures: true,
-  enabled: true,
-  filterPatterns: [],
-};
+const mapping = streamMapping({ maximumRetryAttempts: 1, bisectBatchOnFunctionError: true, reportBatchItemFailures: true });
 
 test('the child shard waits until its parent is drained; every record is delivered once, in order', async () => {
   const source = new FakeStream();
