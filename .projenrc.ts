@@ -68,6 +68,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // Peers measured side by side in bench/ (never copied into the repository).
     '@aws-solutions-constructs/aws-dynamodbstreams-lambda@2.101.0',
     '@aws-lambda-powertools/batch@2.35.0',
+    // The jest preset users know for DynamoDB Local, measured against ours (3.x: the last line for Node 20).
+    '@shelf/jest-dynamodb@3.5.0',
   ],
   jestOptions: {
     // Snapshots must fail on drift: never rewrite them during `npm test` (update with `npx jest -u`).
