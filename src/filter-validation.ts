@@ -1,15 +1,13 @@
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import {
+  DYNAMODB_FIELDS, DYNAMODB_TYPE_KEYS, fieldValueProblem, IMAGE_FIELDS, MAX_PATTERN_LENGTH, nestedObjectProblem, OR_KEY,
+  orProblem, RECORD_FIELDS, VALUE_PROBLEM_TEXT, valueProblem, valuesProblem,
+} from './shared/filter-grammar';
+import { isPlainObject } from './shared/is-plain-object';
 
-/** AWS limits on event source mapping filters (docs/offline-runner.md, "Event source mapping semantics"). */
-export const MAX_FILTERS = 5;
-export const MAX_PATTERN_LENGTH = 4096;
-
-const OPERATORS = ['prefix', 'suffix', 'equals-ignore-case', 'anything-but', 'numeric', 'exists'];
-const NUMERIC_OPS = ['<', '<=', '=', '>', '>='];
-const TYPE_KEYS = ['S', 'N', 'B', 'BOOL', 'NULL', 'M', 'L', 'SS', 'NS', 'BS'];
-const RECORD_KEYS = ['eventID', 'eventName', 'eventVersion', 'eventSource', 'awsRegion', 'dynamodb', 'eventSourceARN', 'userIdentity'];
-const DYNAMODB_KEYS = ['ApproximateCreationDateTime', 'Keys', 'NewImage', 'OldImage', 'SequenceNumber', 'SizeBytes', 'StreamViewType'];
-const IMAGE_KEYS = ['Keys', 'NewImage', 'OldImage'];
+// The grammar (what AWS refuses) is src/shared/filter-grammar.ts, shared with the offline runner's matcher;
+// this file adds what AWS accepts but can never match on a DynamoDB stream record.
+export { MAX_FILTERS, MAX_PATTERN_LENGTH } from './shared/filter-grammar';
 
 /**
  * Checks one filter pattern against what DynamoDB stream filtering can ever match.
@@ -33,32 +31,35 @@ class PatternChecker {
 
   public object(node: Record<string, unknown>, path: string[]): void {
     for (const [key, value] of Object.entries(node)) {
-      if (key === '$or') {
+      if (key === OR_KEY) {
         this.or(value, path);
         continue;
       }
       const here = [...path, key];
       this.checkKey(key, path, here);
+      if (fieldValueProblem(value)) {
+        this.fail(here, `${fieldValueProblem(value)}, got ${preview(value)}; write ${JSON.stringify({ [key]: [value] })}`);
+      }
       if (Array.isArray(value)) {
         this.leaf(value, here);
-      } else if (isPlainObject(value)) {
-        if (Object.keys(value).length === 0) {
-          this.fail(here, 'is an empty object, which matches nothing');
-        }
-        this.object(value, here);
       } else {
-        this.fail(here, `must be an array of values or a nested object, got ${preview(value)}; write ${JSON.stringify({ [key]: [value] })}`);
+        const nested = value as Record<string, unknown>;
+        const problem = nestedObjectProblem(nested);
+        if (problem) this.fail(here, problem);
+        this.object(nested, here);
       }
     }
   }
 
   private or(value: unknown, path: string[]): void {
-    if (!Array.isArray(value) || value.length < 2 || !value.every(isPlainObject)) {
-      this.fail([...path, '$or'], `must be an array of at least two pattern objects, got ${preview(value)}`);
+    const problem = orProblem(value);
+    if (problem) {
+      this.fail([...path, OR_KEY], `${problem}, got ${preview(value)}`);
     }
     for (const alternative of value as Record<string, unknown>[]) {
+      // AWS accepts an empty alternative (it adds no condition), but then the $or matches everything.
       if (Object.keys(alternative).length === 0) {
-        this.fail([...path, '$or'], 'holds an empty alternative, which matches everything');
+        this.fail([...path, OR_KEY], 'holds an empty alternative, which matches everything');
       }
       this.object(alternative, path);
     }
@@ -67,18 +68,18 @@ class PatternChecker {
   /** Names that cannot occur in a DynamoDB stream record match nothing. */
   private checkKey(key: string, parent: string[], here: string[]): void {
     const depth = parent.length;
-    if (depth === 0 && !RECORD_KEYS.includes(key)) {
-      this.fail(here, `names no field of a DynamoDB stream record (fields: ${RECORD_KEYS.join(', ')})`);
+    if (depth === 0 && !RECORD_FIELDS.includes(key)) {
+      this.fail(here, `names no field of a DynamoDB stream record (fields: ${RECORD_FIELDS.join(', ')})`);
     }
-    if (depth === 1 && parent[0] === 'dynamodb' && !DYNAMODB_KEYS.includes(key)) {
-      this.fail(here, `names no field of a record's dynamodb section (fields: ${DYNAMODB_KEYS.join(', ')})`);
+    if (depth === 1 && parent[0] === 'dynamodb' && !DYNAMODB_FIELDS.includes(key)) {
+      this.fail(here, `names no field of a record's dynamodb section (fields: ${DYNAMODB_FIELDS.join(', ')})`);
     }
     if (depth === 1 && parent[0] === 'dynamodb') {
       this.checkImageCarried(key, here);
     }
     // Under Keys/NewImage/OldImage (and inside M values) each attribute holds a type key.
-    if (this.isTypeKeyLevel(parent) && !TYPE_KEYS.includes(key)) {
-      this.fail(here, `is not a DynamoDB type key (one of ${TYPE_KEYS.join(', ')}); `
+    if (this.isTypeKeyLevel(parent) && !DYNAMODB_TYPE_KEYS.includes(key)) {
+      this.fail(here, `is not a DynamoDB type key (one of ${DYNAMODB_TYPE_KEYS.join(', ')}); `
         + `attribute values in stream records are typed, e.g. {"${parent[parent.length - 1]}": {"S": ["value"]}}`);
     }
   }
@@ -96,24 +97,23 @@ class PatternChecker {
 
   /** True where the path is `dynamodb.<image>.<attr>` or `<...>.M.<attr>`: the next key must be a type key. */
   private isTypeKeyLevel(path: string[]): boolean {
-    if (path.length === 3 && path[0] === 'dynamodb' && IMAGE_KEYS.includes(path[1])) return true;
-    return path.length >= 5 && path[0] === 'dynamodb' && IMAGE_KEYS.includes(path[1]) && path[path.length - 2] === 'M';
+    if (path.length === 3 && path[0] === 'dynamodb' && IMAGE_FIELDS.includes(path[1])) return true;
+    return path.length >= 5 && path[0] === 'dynamodb' && IMAGE_FIELDS.includes(path[1]) && path[path.length - 2] === 'M';
   }
 
   /** Paths whose value is always an object in a stream record (never a leaf). */
   private isObjectInRecords(path: string[]): boolean {
     if (path.length === 1) return path[0] === 'dynamodb' || path[0] === 'userIdentity';
     if (path[0] !== 'dynamodb') return false;
-    if (path.length === 2) return IMAGE_KEYS.includes(path[1]);
+    if (path.length === 2) return IMAGE_FIELDS.includes(path[1]);
     if (this.isTypeKeyLevel(path)) return true; // an attribute: {"S": ...}
     const last = path[path.length - 1];
-    return path.length >= 4 && IMAGE_KEYS.includes(path[1]) && (last === 'M' || last === 'L');
+    return path.length >= 4 && IMAGE_FIELDS.includes(path[1]) && (last === 'M' || last === 'L');
   }
 
   private leaf(values: unknown[], here: string[]): void {
-    if (values.length === 0) {
-      this.fail(here, 'is an empty array, which matches nothing');
-    }
+    const empty = valuesProblem(values);
+    if (empty) this.fail(here, empty);
     const existsRule = values.find((v) => isPlainObject(v) && 'exists' in v) as { exists: unknown } | undefined;
     if (existsRule && this.isObjectInRecords(here)) {
       // exists applies to leaves: on an object, true never matches and false matches every record.
@@ -126,67 +126,28 @@ class PatternChecker {
       this.fail(here, `leaves out the DynamoDB type key and can never match; write {"${here[here.length - 1]}": {"S": ${JSON.stringify(values)}}} `
         + '(or the type the attribute has)');
     }
-    for (const value of values) {
-      if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) continue;
-      if (!isPlainObject(value)) {
-        this.fail(here, `holds ${preview(value)}; values must be strings, numbers, booleans, null or operator objects`);
-      }
-      const keys = Object.keys(value);
-      if (keys.length !== 1 || !OPERATORS.includes(keys[0])) {
-        this.fail(here, `holds the operator object ${preview(value)}; supported operators are ${OPERATORS.join(', ')}, one per object`);
-      }
-      this.operator(keys[0], (value as Record<string, unknown>)[keys[0]], here);
-    }
-  }
-
-  private operator(op: string, arg: unknown, here: string[]): void {
     const last = here[here.length - 1];
-    switch (op) {
-      case 'prefix':
-      case 'suffix':
-        if (!(typeof arg === 'string' && arg.length > 0) && !(isPlainObject(arg) && typeof arg['equals-ignore-case'] === 'string')) {
-          this.fail(here, `uses ${op} with ${preview(arg)}; it takes a non-empty string`);
-        }
-        break;
-      case 'equals-ignore-case':
-        if (typeof arg !== 'string') this.fail(here, `uses equals-ignore-case with ${preview(arg)}; it takes a string`);
-        break;
-      case 'anything-but': {
-        const ok = (v: unknown) => typeof v === 'string' || typeof v === 'number';
-        const valid = ok(arg) || (Array.isArray(arg) && arg.length > 0 && arg.every(ok))
-          || (isPlainObject(arg) && Object.keys(arg).length === 1 && ['prefix', 'suffix', 'equals-ignore-case'].includes(Object.keys(arg)[0]));
-        if (!valid) this.fail(here, `uses anything-but with ${preview(arg)}; it takes a value, a non-empty array of values, or a prefix/suffix/equals-ignore-case object`);
-        break;
+    for (const value of values) {
+      const problem = valueProblem(value);
+      if (problem?.kind === 'not-a-value') {
+        this.fail(here, `holds ${preview(value)}; ${VALUE_PROBLEM_TEXT.notAValue}`);
       }
-      case 'numeric':
-        if (last === 'N' || last === 'NS') {
-          this.fail(here, 'uses numeric on a DynamoDB number, which is carried as a string in stream records: it can never match. '
-            + 'Match exact values with AttributeCondition.numberEquals or compare in the handler');
-        }
-        this.numeric(arg, here);
-        break;
-      case 'exists':
-        if (typeof arg !== 'boolean') this.fail(here, `uses exists with ${preview(arg)}; it takes true or false`);
-        break;
-    }
-  }
-
-  private numeric(arg: unknown, here: string[]): void {
-    const bad = () => this.fail(here, `uses numeric with ${preview(arg)}; it takes [op, number] or [op, number, op, number] with op one of ${NUMERIC_OPS.join(' ')}`);
-    if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4)) bad();
-    const items = arg as unknown[];
-    for (let i = 0; i < items.length; i += 2) {
-      if (typeof items[i] !== 'string' || !NUMERIC_OPS.includes(items[i] as string) || typeof items[i + 1] !== 'number') bad();
+      if (problem?.kind === 'unknown-operator') {
+        this.fail(here, `holds the operator object ${preview(value)}; ${VALUE_PROBLEM_TEXT.unknownOperator}`);
+      }
+      if (isPlainObject(value) && 'numeric' in value && (last === 'N' || last === 'NS')) {
+        this.fail(here, 'uses numeric on a DynamoDB number, which is carried as a string in stream records: it can never match. '
+          + 'Match exact values with AttributeCondition.numberEquals or compare in the handler');
+      }
+      if (problem?.kind === 'bad-argument') {
+        this.fail(here, `uses ${problem.operator} with ${preview((value as Record<string, unknown>)[problem.operator])}; it takes ${problem.takes}`);
+      }
     }
   }
 
   private fail(path: string[], message: string): never {
     throw new Error(`${this.label}: ${path.join('.') || '(root)'} ${message}`);
   }
-}
-
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function preview(v: unknown): string {

@@ -1,4 +1,4 @@
-import { isPlainObject } from './filter-validation';
+import { isPlainObject } from './shared/is-plain-object';
 
 /**
  * The kind of change a stream record describes.

@@ -4,6 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BUNDLED_HANDLER_DEFAULTS } from './defaults';
+import { changeLogEnvironment, redactEntryProblem } from './shared/change-log-environment';
 
 /**
  * Log level of the bundled change-log handler.
@@ -27,6 +29,7 @@ export interface BundledHandlerOptions {
    * Log level of the change log.
    *
    * @default HandlerLogLevel.INFO
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-advanced.html
    */
   readonly logLevel?: HandlerLogLevel;
 
@@ -52,6 +55,7 @@ export interface BundledHandlerOptions {
    * of a few KB each and gives the function more CPU than the 128 MiB minimum.
    *
    * @default 256
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html
    */
   readonly memorySize?: number;
 
@@ -60,6 +64,7 @@ export interface BundledHandlerOptions {
    * 30,000 records per second, so 30 seconds is ample for 10,000 records.
    *
    * @default Duration.seconds(30)
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html
    */
   readonly timeout?: Duration;
 
@@ -68,6 +73,7 @@ export interface BundledHandlerOptions {
    * three months covers most investigations while keeping the cost bounded.
    *
    * @default logs.RetentionDays.THREE_MONTHS
+   * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/Working-with-log-groups-and-streams.html#SettingLogRetention
    */
   readonly logRetention?: logs.RetentionDays;
 
@@ -83,6 +89,7 @@ export interface BundledHandlerOptions {
    * turn it on when you want invocations in your service map.
    *
    * @default lambda.Tracing.DISABLED
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html
    */
   readonly tracing?: lambda.Tracing;
 
@@ -90,6 +97,7 @@ export interface BundledHandlerOptions {
    * Lambda runtime. The bundle targets Node.js 20 syntax, so any Node.js runtime from 20 on works.
    *
    * @default - the newest Node.js runtime known to the installed aws-cdk-lib
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
    */
   readonly runtime?: lambda.Runtime;
 
@@ -97,6 +105,7 @@ export interface BundledHandlerOptions {
    * Reserved concurrency for the function.
    *
    * @default - no reserved concurrency
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
    */
   readonly reservedConcurrentExecutions?: number;
 }
@@ -150,11 +159,6 @@ export abstract class StreamHandler {
   public abstract bind(scope: Construct, options: StreamHandlerBindOptions): StreamHandlerConfig;
 }
 
-/** Memory, timeout and retention defaults of the bundled handler (documented on the props). */
-const DEFAULT_MEMORY_MIB = 256;
-const DEFAULT_TIMEOUT = Duration.seconds(30);
-const DEFAULT_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
-
 /** Where the build puts the bundled handler (shipped in the npm tarball). */
 const HANDLER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'stream-handler');
 
@@ -167,7 +171,7 @@ class BundledStreamHandler extends StreamHandler {
   public bind(scope: Construct, bindOptions: StreamHandlerBindOptions): StreamHandlerConfig {
     const o = this.options;
     const logGroup = new logs.LogGroup(scope, 'HandlerLogGroup', {
-      retention: o.logRetention ?? DEFAULT_LOG_RETENTION,
+      retention: o.logRetention ?? BUNDLED_HANDLER_DEFAULTS.logRetention,
       removalPolicy: bindOptions.removalPolicy,
     });
 
@@ -187,24 +191,23 @@ class BundledStreamHandler extends StreamHandler {
       handler: 'index.handler',
       runtime: o.runtime ?? latestNodeRuntime(),
       architecture: lambda.Architecture.ARM_64,
-      memorySize: o.memorySize ?? DEFAULT_MEMORY_MIB,
-      timeout: o.timeout ?? DEFAULT_TIMEOUT,
+      memorySize: o.memorySize ?? BUNDLED_HANDLER_DEFAULTS.memorySize,
+      timeout: o.timeout ?? BUNDLED_HANDLER_DEFAULTS.timeout,
       functionName: o.functionName,
       reservedConcurrentExecutions: o.reservedConcurrentExecutions,
-      tracing: o.tracing ?? lambda.Tracing.DISABLED,
+      tracing: o.tracing ?? BUNDLED_HANDLER_DEFAULTS.tracing,
       role,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       // With JSON logs Lambda filters application lines at its own level (and tells Powertools so):
       // keep it equal to the handler's, or DEBUG lines would be dropped.
-      applicationLogLevelV2: lambda.ApplicationLogLevel[o.logLevel ?? HandlerLogLevel.INFO],
+      applicationLogLevelV2: lambda.ApplicationLogLevel[o.logLevel ?? BUNDLED_HANDLER_DEFAULTS.logLevel],
       description: 'Writes one structured JSON log line per DynamoDB item change (cdk-stream-triggered-table)',
-      environment: {
-        POWERTOOLS_LOG_LEVEL: o.logLevel ?? HandlerLogLevel.INFO,
-        POWERTOOLS_SERVICE_NAME: 'stream-triggered-table',
-        CHANGE_LOG_IMAGES: String(o.logImages ?? true),
-        CHANGE_LOG_REDACT: JSON.stringify(o.redactAttributes ?? []),
-      },
+      environment: changeLogEnvironment({
+        logLevel: o.logLevel ?? BUNDLED_HANDLER_DEFAULTS.logLevel,
+        logImages: o.logImages,
+        redactAttributes: o.redactAttributes,
+      }),
     });
     return { handlerFunction, logGroup };
   }
@@ -233,7 +236,7 @@ function validateBundledOptions(o: BundledHandlerOptions): void {
   }
   for (const name of o.redactAttributes ?? []) {
     if (Token.isUnresolved(name)) continue;
-    if (name.length === 0 || name.startsWith('.') || name.endsWith('.') || name.includes('..')) {
+    if (redactEntryProblem(name) !== undefined) {
       throw new Error(`handler redactAttributes entries must be attribute names or dotted paths, got ${JSON.stringify(name)}`);
     }
   }

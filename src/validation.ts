@@ -2,18 +2,13 @@ import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { STREAM_RETENTION } from './defaults';
 import { MAX_FILTERS, validateFilterPattern } from './filter-validation';
 import type { StreamConsumerOptions } from './stream-consumer-options';
 import type { StreamTriggeredTableProps } from './stream-triggered-table-props';
 
 // Synth-time checks of everything AWS would refuse (or silently accept and never honour).
 // Every message names the prop and the value received; token values are not checked.
-
-/** The stream keeps records for 24 hours. */
-export const STREAM_RETENTION = Duration.hours(24);
-
-/** The view type of a new table's stream when none is given. */
-export const DEFAULT_STREAM_VIEW_TYPE = dynamodb.StreamViewType.NEW_AND_OLD_IMAGES;
 
 /** Props that describe a new table, refused next to `existingTable`. */
 const TABLE_PROPS = [

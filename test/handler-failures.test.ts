@@ -77,7 +77,6 @@ describe('each kind of defect is reported with where it is, never with the value
     ['missingEventName', 'eventName is missing or not one of INSERT, MODIFY, REMOVE'],
     ['unknownEventName', 'eventName is missing or not one of INSERT, MODIFY, REMOVE'],
     ['missingKeys', 'dynamodb.Keys is missing or empty'],
-    ['missingCreationDateTime', 'dynamodb.ApproximateCreationDateTime is missing or not a number of epoch seconds'],
     ['badNumberInKeys', 'dynamodb.Keys.sk: N is not a valid number'],
     ['badNumberInNewImage', 'dynamodb.NewImage.quantity: N is not a valid number'],
     ['badNumberInOldImage', 'dynamodb.OldImage.quantity: N is not a valid number'],

@@ -31,7 +31,8 @@ export class BatchSummary {
     if (record.ttlDelete) {
       this.ttlDeletes++;
     }
-    if (this.oldestAgeMs === undefined || record.ageMs > this.oldestAgeMs) {
+    // A record without a plausible creation time has no age: it does not count towards the oldest.
+    if (record.ageMs !== undefined && (this.oldestAgeMs === undefined || record.ageMs > this.oldestAgeMs)) {
       this.oldestAgeMs = record.ageMs;
     }
   }

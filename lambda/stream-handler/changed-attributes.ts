@@ -10,13 +10,14 @@
 import { canonicalDecimal } from './lossless-number';
 import { RecordError } from './record-error';
 import { NO_REDACTION } from './redact';
-import { isObject, typeKey, unmarshallImage } from './unmarshall';
+import { typeKey, unmarshallImage } from './unmarshall';
+import { isPlainObject } from '../../src/shared/is-plain-object';
 
 export function changedAttributes(oldImage: unknown, newImage: unknown): string[] {
-  if (!isObject(oldImage)) {
+  if (!isPlainObject(oldImage)) {
     throw Object.assign(new RecordError('expected a map of attribute values'), { where: 'dynamodb.OldImage' });
   }
-  if (!isObject(newImage)) {
+  if (!isPlainObject(newImage)) {
     throw Object.assign(new RecordError('expected a map of attribute values'), { where: 'dynamodb.NewImage' });
   }
   const changed: string[] = [];
@@ -120,7 +121,7 @@ function sameList(x: unknown, y: unknown): boolean {
 }
 
 function sameMap(x: unknown, y: unknown): boolean {
-  if (!isObject(x) || !isObject(y)) {
+  if (!isPlainObject(x) || !isPlainObject(y)) {
     throw new RecordError('M must be a map of attribute values');
   }
   let count = 0;

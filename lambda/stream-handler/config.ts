@@ -3,12 +3,11 @@
  * from starting, with a message naming the variable and the value received: a misconfigured change log
  * should fail loudly at deploy time, not quietly log the wrong thing (or leak what should be redacted).
  *
- *   POWERTOOLS_LOG_LEVEL     TRACE | DEBUG | INFO | WARN | ERROR | CRITICAL | SILENT (any case; default INFO)
- *   POWERTOOLS_SERVICE_NAME  the `service` field of every line (default "stream-triggered-table")
- *   CHANGE_LOG_IMAGES        "true" | "false" (default "true"): log newImage / oldImage
- *   CHANGE_LOG_REDACT        JSON array of attribute names / dotted paths to mask (default "[]")
+ * The variables, their values and defaults are the contract in src/shared/change-log-environment.ts (shared
+ * with the construct that sets them) and docs/change-log.md, "Options".
  */
 import { compileRedaction, NO_REDACTION, Redaction } from './redact';
+import { CHANGE_LOG_DEFAULTS, CHANGE_LOG_ENV, LOG_LEVELS } from '../../src/shared/change-log-environment';
 
 export interface ChangeLogConfig {
   /** Upper-cased level for the Logger, or undefined to let Powertools read its own variables. */
@@ -19,43 +18,42 @@ export interface ChangeLogConfig {
   readonly redaction: Redaction;
 }
 
-const DEFAULT_SERVICE_NAME = 'stream-triggered-table';
-const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+const { logLevel: LOG_LEVEL, serviceName: SERVICE_NAME, logImages: LOG_IMAGES, redact: REDACT } = CHANGE_LOG_ENV;
 
 export function readConfig(env: Record<string, string | undefined>): ChangeLogConfig {
   const problems: string[] = [];
 
   // Powertools itself ignores a level it does not know (and lower-case ones) and falls back to INFO.
   let logLevel: string | undefined;
-  const rawLevel = env.POWERTOOLS_LOG_LEVEL?.trim();
+  const rawLevel = env[LOG_LEVEL]?.trim();
   if (rawLevel) {
     logLevel = rawLevel.toUpperCase();
-    if (!LOG_LEVELS.includes(logLevel)) {
-      problems.push(`POWERTOOLS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env.POWERTOOLS_LOG_LEVEL)}`);
+    if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+      problems.push(`${LOG_LEVEL} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(env[LOG_LEVEL])}`);
     }
   }
 
-  const serviceName = env.POWERTOOLS_SERVICE_NAME?.trim() || DEFAULT_SERVICE_NAME;
+  const serviceName = env[SERVICE_NAME]?.trim() || CHANGE_LOG_DEFAULTS.serviceName;
 
-  let logImages = true;
-  const rawImages = env.CHANGE_LOG_IMAGES;
+  let logImages: boolean = CHANGE_LOG_DEFAULTS.logImages;
+  const rawImages = env[LOG_IMAGES];
   if (rawImages !== undefined && rawImages !== '') {
     if (rawImages === 'true' || rawImages === 'false') {
       logImages = rawImages === 'true';
     } else {
-      problems.push(`CHANGE_LOG_IMAGES must be "true" or "false", got ${JSON.stringify(rawImages)}`);
+      problems.push(`${LOG_IMAGES} must be "true" or "false", got ${JSON.stringify(rawImages)}`);
     }
   }
 
-  let redactEntries: string[] = [];
+  let redactEntries: readonly string[] = CHANGE_LOG_DEFAULTS.redact;
   let redaction = NO_REDACTION;
-  const rawRedact = env.CHANGE_LOG_REDACT;
+  const rawRedact = env[REDACT];
   if (rawRedact !== undefined && rawRedact.trim() !== '') {
     try {
       redactEntries = parseRedactEntries(rawRedact);
       redaction = compileRedaction(redactEntries);
     } catch (error) {
-      problems.push(`CHANGE_LOG_REDACT ${(error as Error).message}; got ${JSON.stringify(rawRedact)}`);
+      problems.push(`${REDACT} ${(error as Error).message}; got ${JSON.stringify(rawRedact)}`);
     }
   }
 

@@ -8,8 +8,9 @@
  *   of the `phones` list. A top-level attribute whose name is literally `customer.address.street`
  *   (dots are legal in attribute names) is masked too: masking too much is safer than leaking.
  * Names are case-sensitive, like DynamoDB's. The masked value, whatever its type, becomes REDACTED.
+ * What an entry may be is src/shared/change-log-environment.ts (the construct checks entries with it too).
  */
-export const REDACTED = '***REDACTED***';
+import { redactEntryProblem } from '../../src/shared/change-log-environment';
 
 export interface PathNode {
   /** The path ends here: mask this attribute. */
@@ -34,10 +35,11 @@ export function compileRedaction(entries: readonly string[]): Redaction {
   const topLevelNames = new Set<string>();
   let paths: PathNode | undefined;
   for (const entry of entries) {
-    const segments = entry.split('.');
-    if (segments.some((segment) => segment.length === 0)) {
-      throw new Error(`${JSON.stringify(entry)} is neither an attribute name nor a dotted path (empty segment)`);
+    const problem = redactEntryProblem(entry);
+    if (problem) {
+      throw new Error(`${JSON.stringify(entry)} ${problem}`);
     }
+    const segments = entry.split('.');
     topLevelNames.add(entry);
     if (segments.length === 1) {
       names.add(entry);

@@ -11,7 +11,9 @@
 import { LogMap, LogValue } from './log-value';
 import { losslessNumber } from './lossless-number';
 import { RecordError } from './record-error';
-import { PathNode, REDACTED, Redaction } from './redact';
+import { PathNode, Redaction } from './redact';
+import { REDACTED } from '../../src/shared/change-log-environment';
+import { isPlainObject } from '../../src/shared/is-plain-object';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -28,7 +30,7 @@ export function unmarshallImage(image: unknown, where: string, redaction: Redact
 }
 
 function unmarshallMap(map: unknown, node: PathNode | undefined, redaction: Redaction, topLevel: boolean): LogMap {
-  if (!isObject(map)) {
+  if (!isPlainObject(map)) {
     throw new RecordError('expected a map of attribute values');
   }
   // A plain object (fast properties, unlike Object.create(null)'s dictionary mode); `__proto__` is defined
@@ -92,7 +94,7 @@ function unmarshallValue(av: unknown, node: PathNode | undefined, redaction: Red
 
 /** The single type key of an attribute value (`S`, `N`, ...); throws unless there is exactly one. */
 export function typeKey(av: unknown): string {
-  if (!isObject(av)) {
+  if (!isPlainObject(av)) {
     throw new RecordError('expected an attribute value such as {"S": "..."}');
   }
   let type: string | undefined;
@@ -127,8 +129,4 @@ function mapArray(value: unknown, type: string, each: (element: unknown) => LogV
     }
   }
   return out;
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

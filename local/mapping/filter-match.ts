@@ -20,8 +20,13 @@
  * A pattern AWS would refuse at creation ("Invalid filter pattern definition": unknown operator, a bare value
  * where an array belongs, a malformed `$or` or operator argument, an empty object or array) matches nothing
  * instead of throwing: the runner must not crash on a hand-written template, and the construct refuses
- * them at synth anyway. Patterns may be objects or their JSON text (CloudFormation's `Pattern` string).
+ * them at synth anyway. What is refused is src/shared/filter-grammar.ts, the rules the construct's synth-time
+ * validation applies too. Patterns may be objects or their JSON text (CloudFormation's `Pattern` string).
  */
+import {
+  fieldValueProblem, isAffixArgument, LeafValue, nestedObjectProblem, NumericComparison, OR_KEY, orProblem, valueProblem, valuesProblem,
+} from '../../src/shared/filter-grammar';
+import { isPlainObject } from '../../src/shared/is-plain-object';
 
 /** A compiled pattern: true when the record matches. */
 export type RecordMatcher = (record: unknown) => boolean;
@@ -58,22 +63,37 @@ export function compilePatterns(patterns: readonly unknown[]): RecordMatcher {
 
 /** Compiles one pattern; a malformed one compiles to a matcher that never matches. */
 export function compilePattern(pattern: unknown): RecordMatcher {
+  const compiled = compileOrExplain(pattern);
+  return typeof compiled === 'string' ? never : compiled;
+}
+
+/**
+ * Why AWS refuses the pattern at creation (the grammar of src/shared/filter-grammar.ts), or undefined when it
+ * is well formed. A refused pattern matches nothing here.
+ */
+export function patternProblem(pattern: unknown): string | undefined {
+  const compiled = compileOrExplain(pattern);
+  return typeof compiled === 'string' ? compiled : undefined;
+}
+
+/** The matcher, or the reason the pattern is malformed. */
+function compileOrExplain(pattern: unknown): RecordMatcher | string {
   let parsed = pattern;
   if (typeof pattern === 'string') {
     try {
       parsed = JSON.parse(pattern);
     } catch {
-      return never;
+      return 'the pattern is not valid JSON';
     }
   }
   if (!isPlainObject(parsed)) {
-    return never;
+    return 'the pattern is not an object';
   }
   let root: NodeMatcher;
   try {
     root = nested(compileObject(parsed, [], false));
   } catch (e) {
-    if (e instanceof MalformedPattern) return never;
+    if (e instanceof MalformedPattern) return e.message;
     throw e;
   }
   return (record) => root(record, record);
@@ -84,7 +104,7 @@ const never: RecordMatcher = () => false;
 /** Thrown while compiling only; turns the whole pattern into `never`. */
 class MalformedPattern extends Error {}
 
-type Leaf = string | number | boolean | null;
+type Leaf = LeafValue;
 /** Matches a node of the record; `root` is the whole record, for `exists: false`. */
 type NodeMatcher = (node: unknown, root: unknown) => boolean;
 type LeafTest = (value: Leaf) => boolean;
@@ -95,17 +115,19 @@ function malformed(path: readonly string[], why: string): never {
 
 function compileObject(pattern: Record<string, unknown>, path: readonly string[], allowEmpty: boolean): NodeMatcher {
   const keys = Object.keys(pattern);
-  if (keys.length === 0 && !allowEmpty) {
-    malformed(path, 'empty object');
+  const empty = allowEmpty ? undefined : nestedObjectProblem(pattern);
+  if (empty) {
+    malformed(path, empty);
   }
   const fieldKeys: string[] = [];
   const fieldMatchers: NodeMatcher[] = [];
   const alternatives: NodeMatcher[][] = [];
   for (const key of keys) {
     const value = pattern[key];
-    if (key === '$or') {
-      if (!Array.isArray(value) || value.length < 2 || !value.every(isPlainObject)) {
-        malformed(path, '$or must hold at least two pattern objects');
+    if (key === OR_KEY) {
+      const problem = orProblem(value);
+      if (problem) {
+        malformed(path, `$or ${problem}`);
       }
       // An empty alternative adds no condition of its own: only its siblings apply.
       alternatives.push((value as Record<string, unknown>[]).map((alt) => compileObject(alt, path, true)));
@@ -113,13 +135,13 @@ function compileObject(pattern: Record<string, unknown>, path: readonly string[]
     }
     const here = [...path, key];
     fieldKeys.push(key);
-    if (Array.isArray(value)) {
-      fieldMatchers.push(compileLeaf(value, here));
-    } else if (isPlainObject(value)) {
-      fieldMatchers.push(nested(compileObject(value, here, false)));
-    } else {
-      malformed(here, 'a value must be an array or an object');
+    const problem = fieldValueProblem(value);
+    if (problem) {
+      malformed(here, problem);
     }
+    fieldMatchers.push(Array.isArray(value)
+      ? compileLeaf(value, here)
+      : nested(compileObject(value as Record<string, unknown>, here, false)));
   }
   const fieldCount = fieldKeys.length;
   return (node, root) => {
@@ -156,8 +178,9 @@ function nested(matcher: NodeMatcher): NodeMatcher {
 }
 
 function compileLeaf(values: unknown[], path: readonly string[]): NodeMatcher {
-  if (values.length === 0) {
-    malformed(path, 'empty array');
+  const empty = valuesProblem(values);
+  if (empty) {
+    malformed(path, empty);
   }
   const tests: LeafTest[] = [];
   let existsFalse = false;
@@ -203,7 +226,12 @@ function hasLeafAt(node: unknown, path: readonly string[], depth: number): boole
   return hasLeafAt(child(node, path[depth]), path, depth + 1);
 }
 
+/** Compiles one entry of an array of values, which the grammar has accepted. */
 function compileValue(value: unknown, path: readonly string[]): LeafTest {
+  const problem = valueProblem(value);
+  if (problem) {
+    malformed(path, problem.kind === 'bad-argument' ? `${problem.operator} takes ${problem.takes}` : problem.kind);
+  }
   if (value === null) return (v) => v === null;
   switch (typeof value) {
     case 'string':
@@ -213,91 +241,68 @@ function compileValue(value: unknown, path: readonly string[]): LeafTest {
       // Parsed JSON numbers compare numerically (300, 300.0 and 3e2 are the same); a string "300" is not a number.
       return (v) => typeof v === 'number' && v === value;
   }
-  if (!isPlainObject(value)) {
-    malformed(path, `unsupported value ${JSON.stringify(value)}`);
-  }
-  const keys = Object.keys(value);
-  if (keys.length !== 1) {
-    malformed(path, 'an operator object holds exactly one operator');
-  }
-  const op = keys[0];
-  const arg = value[op];
+  const [op, arg] = Object.entries(value as Record<string, unknown>)[0];
   switch (op) {
     case 'prefix':
     case 'suffix': {
-      const text = stringMatch(arg, path, op);
-      const affix = op === 'prefix' ? startsWith : endsWith;
-      return (v) => typeof v === 'string' && affix(text.ignoreCase ? v.toLowerCase() : v, text.value);
+      const text = affixText(arg);
+      const test = op === 'prefix' ? startsWith : endsWith;
+      return (v) => typeof v === 'string' && test(text.ignoreCase ? v.toLowerCase() : v, text.value);
     }
     case 'equals-ignore-case': {
-      if (typeof arg !== 'string') malformed(path, 'equals-ignore-case takes a string');
-      const lower = arg.toLowerCase();
+      const lower = (arg as string).toLowerCase();
       return (v) => typeof v === 'string' && v.toLowerCase() === lower;
     }
     case 'anything-but':
-      return compileAnythingBut(arg, path);
+      return compileAnythingBut(arg);
     case 'numeric':
-      return compileNumeric(arg, path);
-    case 'exists':
-      if (arg !== true) malformed(path, 'exists takes true or false');
+      return compileNumeric(arg as unknown[]);
+    default: // exists: true (exists: false is handled by compileLeaf)
       return () => true; // only ever called on a leaf, which is what exists: true asks for
-    default:
-      return malformed(path, `unknown operator ${op}`);
   }
 }
 
 const startsWith = (v: string, affix: string) => v.startsWith(affix);
 const endsWith = (v: string, affix: string) => v.endsWith(affix);
 
-/** prefix/suffix take a non-empty string, or `{"equals-ignore-case": "..."}` to ignore case. */
-function stringMatch(arg: unknown, path: readonly string[], op: string): { value: string; ignoreCase: boolean } {
-  if (typeof arg === 'string' && arg.length > 0) {
-    return { value: arg, ignoreCase: false };
-  }
-  if (isPlainObject(arg) && Object.keys(arg).length === 1 && typeof arg['equals-ignore-case'] === 'string') {
+/** The text of a `prefix`/`suffix` argument the grammar accepted, lower-cased when case is ignored. */
+function affixText(arg: unknown): { value: string; ignoreCase: boolean } {
+  if (isAffixArgument(arg) && typeof arg !== 'string') {
     return { value: arg['equals-ignore-case'].toLowerCase(), ignoreCase: true };
   }
-  return malformed(path, `${op} takes a non-empty string or {"equals-ignore-case": string}`);
+  return { value: arg as string, ignoreCase: false };
 }
 
-function compileAnythingBut(arg: unknown, path: readonly string[]): LeafTest {
-  const isValue = (v: unknown): v is string | number => typeof v === 'string' || typeof v === 'number';
-  if (isValue(arg)) {
+/** An `anything-but` argument the grammar accepted: a value, a list of values, or one string-operator object. */
+function compileAnythingBut(arg: unknown): LeafTest {
+  if (typeof arg === 'string' || typeof arg === 'number') {
     return (v) => v !== arg;
   }
   if (Array.isArray(arg)) {
-    if (arg.length === 0 || !arg.every(isValue)) malformed(path, 'anything-but takes a non-empty list of strings or numbers');
     const excluded = new Set<unknown>(arg);
     return (v) => !excluded.has(v);
   }
-  if (!isPlainObject(arg) || Object.keys(arg).length !== 1) {
-    return malformed(path, 'anything-but takes a value, a list of values, or one prefix/suffix/equals-ignore-case object');
-  }
   // These forms only exclude strings: a number, boolean or null is "anything but" any string pattern.
-  const [op, operand] = Object.entries(arg)[0];
+  const [op, operand] = Object.entries(arg as Record<string, unknown>)[0];
   switch (op) {
-    case 'prefix':
-    case 'suffix': {
-      if (typeof operand !== 'string') malformed(path, `anything-but ${op} takes a string`);
-      return op === 'prefix'
-        ? (v) => typeof v !== 'string' || !v.startsWith(operand)
-        : (v) => typeof v !== 'string' || !v.endsWith(operand);
+    case 'prefix': {
+      const text = operand as string;
+      return (v) => typeof v !== 'string' || !v.startsWith(text);
     }
-    case 'equals-ignore-case': {
-      const list = typeof operand === 'string' ? [operand] : operand;
-      if (!Array.isArray(list) || list.length === 0 || !list.every((s) => typeof s === 'string')) {
-        malformed(path, 'anything-but equals-ignore-case takes a string or a non-empty list of strings');
-      }
-      const excluded = new Set((list as string[]).map((s) => s.toLowerCase()));
+    case 'suffix': {
+      const text = operand as string;
+      return (v) => typeof v !== 'string' || !v.endsWith(text);
+    }
+    default: { // equals-ignore-case
+      const list = typeof operand === 'string' ? [operand] : operand as string[];
+      const excluded = new Set(list.map((s) => s.toLowerCase()));
       return (v) => typeof v !== 'string' || !excluded.has(v.toLowerCase());
     }
-    default:
-      return malformed(path, `anything-but does not take ${op}`);
   }
 }
 
 type Comparison = (v: number, bound: number) => boolean;
-const COMPARISONS: Record<string, Comparison> = {
+const COMPARISONS: Record<NumericComparison, Comparison> = {
   '<': (v, b) => v < b,
   '<=': (v, b) => v <= b,
   '=': (v, b) => v === b,
@@ -305,22 +310,13 @@ const COMPARISONS: Record<string, Comparison> = {
   '>': (v, b) => v > b,
 };
 
-/** `[op, n]` or `[op, n, op, n]`; every comparison must hold. Only JSON numbers match. */
-function compileNumeric(arg: unknown, path: readonly string[]): LeafTest {
-  if (!Array.isArray(arg) || (arg.length !== 2 && arg.length !== 4)) {
-    malformed(path, 'numeric takes [op, number] or [op, number, op, number]');
-  }
-  const items = arg as unknown[];
+/** A `numeric` argument the grammar accepted: `[op, n]` or `[op, n, op, n]`; every comparison must hold. Only JSON numbers match. */
+function compileNumeric(items: unknown[]): LeafTest {
   const compare: Comparison[] = [];
   const bounds: number[] = [];
   for (let i = 0; i < items.length; i += 2) {
-    const op = items[i];
-    const bound = items[i + 1];
-    if (typeof op !== 'string' || !Object.hasOwn(COMPARISONS, op) || typeof bound !== 'number' || !Number.isFinite(bound)) {
-      malformed(path, `numeric holds ${JSON.stringify(op)} ${JSON.stringify(bound)}`);
-    }
-    compare.push(COMPARISONS[op as string]);
-    bounds.push(bound as number);
+    compare.push(COMPARISONS[items[i] as NumericComparison]);
+    bounds.push(items[i + 1] as number);
   }
   if (compare.length === 1) {
     const [first] = compare;
@@ -334,8 +330,4 @@ function compileNumeric(arg: unknown, path: readonly string[]): LeafTest {
 function child(node: unknown, key: string): unknown {
   if (typeof node !== 'object' || node === null || Array.isArray(node)) return undefined;
   return Object.hasOwn(node, key) ? (node as Record<string, unknown>)[key] : undefined;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
