@@ -7,6 +7,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { FAILURE_BUCKET_DEFAULTS } from './defaults';
 
 /**
  * Options for the S3 bucket that the construct creates to keep failed records.
@@ -89,7 +90,7 @@ export abstract class FailureDestination {
    * An existing bucket. The function may put objects and list the bucket, nothing more.
    */
   public static bucket(bucket: s3.IBucket): FailureDestination {
-    return new ExistingDestination(new LeastPrivilegeS3Destination(bucket));
+    return new ExistingDestination(new LeastPrivilegeS3Destination(bucket), (grantee) => grantBucketReplay(bucket, grantee));
   }
 
   /**
@@ -97,7 +98,11 @@ export abstract class FailureDestination {
    */
   public static queue(queue: sqs.IQueue): FailureDestination {
     refuseFifo('SQS queue', queue.fifo, queue.queueName, queue.node.path);
-    return new ExistingDestination(new sources.SqsDlq(queue));
+    return new ExistingDestination(new sources.SqsDlq(queue), (grantee) => {
+      // Receive, then delete once replayed (or make visible again); the records come from the stream.
+      queue.grantConsumeMessages(grantee);
+      return 'stream';
+    });
   }
 
   /**
@@ -105,7 +110,8 @@ export abstract class FailureDestination {
    */
   public static topic(topic: sns.ITopic): FailureDestination {
     refuseFifo('SNS topic', topic.fifo, topic.topicName, topic.node.path);
-    return new ExistingDestination(new sources.SnsDlq(topic));
+    // A topic keeps nothing: the replay reads its notifications where a subscriber saved them, then the stream.
+    return new ExistingDestination(new sources.SnsDlq(topic), () => 'stream');
   }
 
   /**
@@ -120,9 +126,19 @@ export abstract class FailureDestination {
    * Creates what is needed in the given scope and returns the mapping's on-failure destination.
    */
   public abstract bind(scope: Construct, options: FailureDestinationBindOptions): FailureDestinationConfig;
+
+  /**
+   * Grants what the replay command needs to list this destination's failed batches and mark them as
+   * replayed, once bound. Returns 'stream' when the destination holds only the range, so that the records
+   * must be read back from the stream; 'records' when it holds them; 'none' when there is nothing to replay.
+   *
+   * @internal
+   */
+  public _grantReplay(_grantee: iam.IGrantable, _bound: FailureDestinationConfig): 'records' | 'stream' | 'none' {
+    return 'none';
+  }
 }
 
-const DEFAULT_FAILURE_OBJECT_EXPIRATION = Duration.days(90);
 
 class NewBucketDestination extends FailureDestination {
   constructor(private readonly options: NewFailureBucketOptions) {
@@ -149,23 +165,51 @@ class NewBucketDestination extends FailureDestination {
       removalPolicy: bindOptions.removalPolicy,
       lifecycleRules: [{
         id: 'ExpireFailedRecords',
-        expiration: o.expiration ?? DEFAULT_FAILURE_OBJECT_EXPIRATION,
+        expiration: o.expiration ?? FAILURE_BUCKET_DEFAULTS.expiration,
         abortIncompleteMultipartUploadAfter: Duration.days(1),
       }],
     });
     return { onFailure: new LeastPrivilegeS3Destination(bucket), createdBucket: bucket };
   }
+
+  /** @internal */
+  public _grantReplay(grantee: iam.IGrantable, bound: FailureDestinationConfig): 'records' | 'stream' | 'none' {
+    return grantBucketReplay(bound.createdBucket!, grantee);
+  }
 }
 
 /** A destination that exists already (or none): binding creates nothing. */
 class ExistingDestination extends FailureDestination {
-  constructor(private readonly onFailure?: lambda.IEventSourceDlq) {
+  constructor(private readonly onFailure?: lambda.IEventSourceDlq,
+    private readonly replayGrant?: (grantee: iam.IGrantable) => 'records' | 'stream') {
     super();
   }
 
   public bind(): FailureDestinationConfig {
     return { onFailure: this.onFailure };
   }
+
+  /** @internal */
+  public _grantReplay(grantee: iam.IGrantable): 'records' | 'stream' | 'none' {
+    return this.replayGrant ? this.replayGrant(grantee) : 'none';
+  }
+}
+
+/**
+ * What the replay command does in a failure bucket: list it, read and delete the objects Lambda wrote under
+ * `aws/lambda/`, and copy each replayed one to `replayed/aws/lambda/` (a move: a later run skips it).
+ */
+function grantBucketReplay(bucket: s3.IBucket, grantee: iam.IGrantable): 'records' {
+  // As for the mapping's writes: only a bucket of the expected account, whatever its name has become.
+  const conditions = { StringEquals: { 's3:ResourceAccount': bucket.env.account } };
+  iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn], conditions });
+  iam.Grant.addToPrincipal({
+    grantee, actions: ['s3:GetObject', 's3:DeleteObject'], resourceArns: [bucket.arnForObjects('aws/lambda/*')], conditions,
+  });
+  iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [bucket.arnForObjects('replayed/aws/lambda/*')], conditions });
+  // Reading an object and writing its copy under SSE-KMS.
+  bucket.encryptionKey?.grant(grantee, 'kms:Decrypt', 'kms:GenerateDataKey');
+  return 'records';
 }
 
 /**
@@ -176,13 +220,18 @@ class LeastPrivilegeS3Destination implements lambda.IEventSourceDlq {
   constructor(private readonly bucket: s3.IBucket) {}
 
   public bind(_target: lambda.IEventSourceMapping, targetHandler: lambda.IFunction): lambda.DlqDestinationConfig {
+    // Bucket names are global and a deleted bucket's name can be taken by another account: the records go
+    // only to a bucket owned by the account the bucket is declared in (this stack's, unless imported with one).
+    const ownAccountOnly = { StringEquals: { 's3:ResourceAccount': this.bucket.env.account } };
     targetHandler.addToRolePolicy(new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [this.bucket.bucketArn],
+      conditions: ownAccountOnly,
     }));
     targetHandler.addToRolePolicy(new iam.PolicyStatement({
       actions: ['s3:PutObject'],
       resources: [this.bucket.arnForObjects('aws/lambda/*')],
+      conditions: ownAccountOnly,
     }));
     // A single PutObject under SSE-KMS needs only a data key (no Decrypt, no ReEncrypt).
     if (this.bucket.encryptionKey && targetHandler.role) {

@@ -168,6 +168,7 @@ test('two mappings with their own ledger keys on one stream each dispose of ever
       delivered: items.length,
       filtered: 0,
       sentToFailureDestination: 0,
+      replayed: 0,
       dropped: 0,
       lost: 0,
       destinationDeliveryFailed: 0,

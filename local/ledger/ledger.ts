@@ -12,6 +12,8 @@ export interface RecordDisposition {
   deliveries: number;
   /** Invocations it was part of (successful or not). */
   invocations: number;
+  /** Invocations outside the mapping (the replay of a failed batch, through the Lambda endpoint) that processed it. */
+  replays: number;
   filtered: boolean;
   /** Condition under which it went to the failure destination, when it did. */
   failedWith?: string;
@@ -43,6 +45,8 @@ export interface LedgerSummary {
    * mapping moved past them, so they are neither retried nor lost, but they are nowhere else.
    */
   readonly destinationDeliveryFailed: number;
+  /** Of `sentToFailureDestination`, those a replay processed afterwards (each counted once, however often replayed). */
+  readonly replayed: number;
   /** Read by their mapping and not yet disposed of: queued, in the batching window, in flight, waiting for a retry. */
   readonly pending: number;
   /** Of `pending`, those whose mapping was stopped while it held them: they stay pending for good. */
@@ -71,6 +75,13 @@ export class Ledger {
   private readonly heldCounts = new Map<string, number>();
   private readonly stoppedKeys = new Set<string>();
   private readonly disabledKeys = new Set<string>();
+  private readonly releaseListeners = new Set<() => void>();
+
+  /** Calls `listener` whenever a held record is disposed of (what `waitForIdle` waits on); returns its removal. */
+  public onRelease(listener: () => void): () => void {
+    this.releaseListeners.add(listener);
+    return () => this.releaseListeners.delete(listener);
+  }
 
   /** Registers a record read from the stream (idempotent). */
   public seen(ledgerKey: string, record: DynamoDBRecord): RecordDisposition {
@@ -85,6 +96,7 @@ export class Ledger {
         eventName: record.eventName ?? '?',
         deliveries: 0,
         invocations: 0,
+        replays: 0,
         filtered: false,
         held: false,
       };
@@ -143,6 +155,11 @@ export class Ledger {
     }
   }
 
+  /** A replay (an invocation outside the mapping) processed these records. They keep their disposition. */
+  public replayed(ledgerKey: string, records: readonly DynamoDBRecord[]): void {
+    for (const r of records) this.seen(ledgerKey, r).replays++;
+  }
+
   public filtered(ledgerKey: string, records: readonly DynamoDBRecord[]): void {
     this.dispose(ledgerKey, records, (e) => { e.filtered = true; });
   }
@@ -194,12 +211,13 @@ export class Ledger {
    * @param ledgerKeys the mappings summarized, so that a disabled one is named even when its stream is empty
    */
   public summarize(existing: ReadonlyArray<{ streamArn: string; sequenceNumber: string }>, ledgerKeys: readonly string[] = []): LedgerSummary {
-    let delivered = 0; let filtered = 0; let failed = 0; let dropped = 0; let deliveryFailed = 0;
+    let delivered = 0; let filtered = 0; let failed = 0; let replayed = 0; let dropped = 0; let deliveryFailed = 0;
     let pending = 0; let pendingAtStop = 0; let notRead = 0; let lost = 0;
     const disabled = new Set(ledgerKeys.filter((k) => this.disabledKeys.has(k)));
     for (const { streamArn: ledgerKey, sequenceNumber } of existing) {
       const e = this.get(ledgerKey, sequenceNumber);
       if (e && this.isDisposed(ledgerKey, sequenceNumber)) {
+        if (e.failedWith && e.replays > 0) replayed++;
         if (e.failedWith) failed++;
         else if (e.destinationDeliveryFailed) deliveryFailed++;
         else if (e.dropped) dropped++;
@@ -220,6 +238,7 @@ export class Ledger {
       delivered,
       filtered,
       sentToFailureDestination: failed,
+      replayed,
       dropped,
       destinationDeliveryFailed: deliveryFailed,
       pending,
@@ -243,6 +262,7 @@ export class Ledger {
     if (!entry.held) return;
     entry.held = false;
     this.heldCounts.set(entry.streamArn, (this.heldCounts.get(entry.streamArn) ?? 1) - 1);
+    for (const listener of this.releaseListeners) listener();
   }
 }
 
