@@ -2,11 +2,13 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import * as ts from 'typescript';
 
-// README examples must compile against the real API: every ```ts block is type-checked as its own
-// module, with 'cdk-stream-triggered-table' resolved to src/.
+// README examples must compile against the real API: every ```ts block (and every ```mts block, the
+// TypeScript-only examples that jsii-rosetta leaves untranslated) is type-checked as its own module, with
+// 'cdk-stream-triggered-table' resolved to src/. An info string after the language (`ts fixture=...`) is
+// jsii-rosetta's.
 const root = path.join(__dirname, '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf-8');
-const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+const blocks = [...readme.matchAll(/```m?ts(?: [^\n]*)?\n([\s\S]*?)```/g)].map((m) => m[1]);
 
 test('the README has the examples it promises', () => {
   expect(blocks.length).toBeGreaterThanOrEqual(5);
@@ -29,8 +31,12 @@ test('every TypeScript example in the README compiles', () => {
     esModuleInterop: true,
     skipLibCheck: true,
     baseUrl: root,
-    paths: { 'cdk-stream-triggered-table': ['src/index.ts'], 'cdk-stream-triggered-table/assets/local-runner': ['local/index.ts'] },
-    types: ['node'],
+    paths: {
+      'cdk-stream-triggered-table': ['src/index.ts'],
+      'cdk-stream-triggered-table/assets/local-runner': ['local/index.ts'],
+      'cdk-stream-triggered-table/local': ['local/index.ts'],
+    },
+    types: ['node', 'jest'], // the TypeScript-only examples include a jest test file
     experimentalDecorators: true,
     noUnusedLocals: false,
   };

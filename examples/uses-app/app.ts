@@ -12,8 +12,9 @@
 //                   its room, read from a plain rooms table; a filter lets only INSERT reach the function.
 //
 // (It imports from ../../src so that it runs from a clone; in your app: from 'cdk-stream-triggered-table'.)
+// test/integ.uses-app.ts deploys the same stacks, without an environment, as an integration test.
 import * as path from 'path';
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, Environment, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -23,9 +24,6 @@ import { Construct } from 'constructs';
 import {
   AttributeCondition, ChangeEventName, StreamFilter, StreamHandler, StreamTriggeredTable,
 } from '../../src';
-
-const app = new App();
-const env = { account: '123456789012', region: 'eu-west-1' };
 
 /** A function from one folder of this app, with its own log group. */
 function nodeFunction(scope: Construct, id: string, folder: string, environment: Record<string, string>): lambda.Function {
@@ -43,102 +41,119 @@ function nodeFunction(scope: Construct, id: string, folder: string, environment:
   });
 }
 
-// ---- UsesStorage: the archive bucket ----
+/** The example's stacks, and what its integration test reads. */
+export interface UsesExample {
+  readonly stacks: Stack[];
+  readonly reviews: StreamTriggeredTable;
+  readonly productSummaries: StreamTriggeredTable;
+  readonly documentArchive: s3.Bucket;
+}
 
-const storage = new Stack(app, 'UsesStorage', { env });
-const documentArchive = new s3.Bucket(storage, 'DocumentArchive', {
-  encryption: s3.BucketEncryption.S3_MANAGED,
-  enforceSSL: true,
-  minimumTLSVersion: 1.2,
-  blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-  objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-  // The archive is what outlives the documents: keep it when the stack goes.
-  removalPolicy: RemovalPolicy.RETAIN,
-});
+/** Adds the example's four stacks to `app`, in `env` (environment-agnostic without it). */
+export function addUsesStacks(app: App, env?: Environment): UsesExample {
+  // ---- UsesStorage: the archive bucket ----
 
-// ---- ReviewsExample: aggregation ----
+  const storage = new Stack(app, 'UsesStorage', { env });
+  const documentArchive = new s3.Bucket(storage, 'DocumentArchive', {
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    // The archive is what outlives the documents: keep it when the stack goes.
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
 
-const reviewsStack = new Stack(app, 'ReviewsExample', { env });
+  // ---- ReviewsExample: aggregation ----
 
-// One item per product (sk "summary") plus, for a day or two, one marker per applied review change
-// (sk "applied#<eventID>", expiring through TTL). Its change log shows only the summaries.
-const productSummaries = new StreamTriggeredTable(reviewsStack, 'ProductSummaries', {
-  partitionKey: { name: 'productId', type: dynamodb.AttributeType.STRING },
-  sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-  timeToLiveAttribute: 'expiresAt',
-  removalPolicy: RemovalPolicy.DESTROY,
-  handler: StreamHandler.bundled(),
-  filters: [StreamFilter.key('sk', AttributeCondition.stringEquals(['summary']))],
-});
+  const reviewsStack = new Stack(app, 'ReviewsExample', { env });
 
-const aggregateReviews = nodeFunction(reviewsStack, 'AggregateReviews', 'aggregate-reviews', {
-  SUMMARY_TABLE: productSummaries.table.tableName,
-});
-// Exactly the calls it makes: a consistent read of the summary, then a transaction of two puts.
-productSummaries.table.grant(aggregateReviews, 'dynamodb:GetItem', 'dynamodb:PutItem');
+  // One item per product (sk "summary") plus, for a day or two, one marker per applied review change
+  // (sk "applied#<eventID>", expiring through TTL). Its change log shows only the summaries.
+  const productSummaries = new StreamTriggeredTable(reviewsStack, 'ProductSummaries', {
+    partitionKey: { name: 'productId', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    timeToLiveAttribute: 'expiresAt',
+    removalPolicy: RemovalPolicy.DESTROY,
+    handler: StreamHandler.bundled(),
+    filters: [StreamFilter.key('sk', AttributeCondition.stringEquals(['summary']))],
+  });
 
-const reviews = new StreamTriggeredTable(reviewsStack, 'Reviews', {
-  partitionKey: { name: 'productId', type: dynamodb.AttributeType.STRING },
-  sortKey: { name: 'reviewId', type: dynamodb.AttributeType.STRING },
-  // A changed rating is applied as new minus old, so the function needs both images.
-  streamViewType: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-  removalPolicy: RemovalPolicy.DESTROY,
-  handler: StreamHandler.fromFunction(aggregateReviews),
-});
-// A second consumer of the same stream: the audit change log of every review, next to the aggregation,
-// with its own retries, failure bucket and alarms.
-reviews.addConsumer('ChangeLog', { handler: StreamHandler.bundled() });
+  const aggregateReviews = nodeFunction(reviewsStack, 'AggregateReviews', 'aggregate-reviews', {
+    SUMMARY_TABLE: productSummaries.table.tableName,
+  });
+  // Exactly the calls it makes: a consistent read of the summary, then a transaction of two puts.
+  productSummaries.table.grant(aggregateReviews, 'dynamodb:GetItem', 'dynamodb:PutItem');
 
-// ---- ArchiveExample: archive of old images ----
+  const reviews = new StreamTriggeredTable(reviewsStack, 'Reviews', {
+    partitionKey: { name: 'productId', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'reviewId', type: dynamodb.AttributeType.STRING },
+    // A changed rating is applied as new minus old, so the function needs both images.
+    streamViewType: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    removalPolicy: RemovalPolicy.DESTROY,
+    handler: StreamHandler.fromFunction(aggregateReviews),
+  });
+  // A second consumer of the same stream: the audit change log of every review, next to the aggregation,
+  // with its own retries, failure bucket and alarms.
+  reviews.addConsumer('ChangeLog', { handler: StreamHandler.bundled() });
 
-const archiveStack = new Stack(app, 'ArchiveExample', { env });
+  // ---- ArchiveExample: archive of old images ----
 
-// The bucket lives in UsesStorage: CDK passes its name and ARN with an Export and Fn::ImportValue.
-const archiveOldImages = nodeFunction(archiveStack, 'ArchiveOldImages', 'archive-old-images', {
-  ARCHIVE_BUCKET: documentArchive.bucketName,
-});
-documentArchive.grantPut(archiveOldImages, 'documents/*');
+  const archiveStack = new Stack(app, 'ArchiveExample', { env });
 
-new StreamTriggeredTable(archiveStack, 'Documents', {
-  partitionKey: { name: 'docId', type: dynamodb.AttributeType.STRING },
-  // The archive needs only what an item was before the change.
-  streamViewType: dynamodb.StreamViewType.OLD_IMAGE,
-  removalPolicy: RemovalPolicy.DESTROY,
-  handler: StreamHandler.fromFunction(archiveOldImages),
-  // An INSERT has no old image to keep.
-  filters: [StreamFilter.eventName([ChangeEventName.MODIFY, ChangeEventName.REMOVE])],
-});
+  // The bucket lives in UsesStorage: CDK passes its name and ARN with an Export and Fn::ImportValue.
+  const archiveOldImages = nodeFunction(archiveStack, 'ArchiveOldImages', 'archive-old-images', {
+    ARCHIVE_BUCKET: documentArchive.bucketName,
+  });
+  documentArchive.grantPut(archiveOldImages, 'documents/*');
 
-// ---- ChatExample: notifications ----
+  new StreamTriggeredTable(archiveStack, 'Documents', {
+    partitionKey: { name: 'docId', type: dynamodb.AttributeType.STRING },
+    // The archive needs only what an item was before the change.
+    streamViewType: dynamodb.StreamViewType.OLD_IMAGE,
+    removalPolicy: RemovalPolicy.DESTROY,
+    handler: StreamHandler.fromFunction(archiveOldImages),
+    // An INSERT has no old image to keep.
+    filters: [StreamFilter.eventName([ChangeEventName.MODIFY, ChangeEventName.REMOVE])],
+  });
 
-const chatStack = new Stack(app, 'ChatExample', { env });
+  // ---- ChatExample: notifications ----
 
-// A plain table, without a stream: { roomId, members: [...] }.
-const chatRooms = new dynamodb.TableV2(chatStack, 'ChatRooms', {
-  partitionKey: { name: 'roomId', type: dynamodb.AttributeType.STRING },
-  removalPolicy: RemovalPolicy.DESTROY,
-});
-const chatNotifications = new sns.Topic(chatStack, 'ChatNotifications', { enforceSSL: true });
+  const chatStack = new Stack(app, 'ChatExample', { env });
 
-const notifyMembers = nodeFunction(chatStack, 'NotifyMembers', 'notify-members', {
-  ROOMS_TABLE: chatRooms.tableName,
-  NOTIFICATIONS_TOPIC_ARN: chatNotifications.topicArn,
-});
-chatRooms.grant(notifyMembers, 'dynamodb:GetItem');
-chatNotifications.grantPublish(notifyMembers);
+  // A plain table, without a stream: { roomId, members: [...] }.
+  const chatRooms = new dynamodb.TableV2(chatStack, 'ChatRooms', {
+    partitionKey: { name: 'roomId', type: dynamodb.AttributeType.STRING },
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const chatNotifications = new sns.Topic(chatStack, 'ChatNotifications', { enforceSSL: true });
 
-new StreamTriggeredTable(chatStack, 'ChatMessages', {
-  partitionKey: { name: 'roomId', type: dynamodb.AttributeType.STRING },
-  sortKey: { name: 'sentAt', type: dynamodb.AttributeType.STRING },
-  // Only the new message is needed.
-  streamViewType: dynamodb.StreamViewType.NEW_IMAGE,
-  removalPolicy: RemovalPolicy.DESTROY,
-  handler: StreamHandler.fromFunction(notifyMembers),
-  // Only new messages notify; edits and deletes do not.
-  filters: [StreamFilter.eventName([ChangeEventName.INSERT])],
-  // Two retries instead of ten: a message that cannot be delivered reaches the failure bucket quickly.
-  // Offline, where SNS is not run, that is every message.
-  retryAttempts: 2,
-});
+  const notifyMembers = nodeFunction(chatStack, 'NotifyMembers', 'notify-members', {
+    ROOMS_TABLE: chatRooms.tableName,
+    NOTIFICATIONS_TOPIC_ARN: chatNotifications.topicArn,
+  });
+  chatRooms.grant(notifyMembers, 'dynamodb:GetItem');
+  chatNotifications.grantPublish(notifyMembers);
 
-app.synth();
+  new StreamTriggeredTable(chatStack, 'ChatMessages', {
+    partitionKey: { name: 'roomId', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'sentAt', type: dynamodb.AttributeType.STRING },
+    // Only the new message is needed.
+    streamViewType: dynamodb.StreamViewType.NEW_IMAGE,
+    removalPolicy: RemovalPolicy.DESTROY,
+    handler: StreamHandler.fromFunction(notifyMembers),
+    // Only new messages notify; edits and deletes do not.
+    filters: [StreamFilter.eventName([ChangeEventName.INSERT])],
+    // Two retries instead of ten: a message that cannot be delivered reaches the failure bucket quickly.
+    // Offline, where SNS is not run, that is every message.
+    retryAttempts: 2,
+  });
+
+  return { stacks: [storage, reviewsStack, archiveStack, chatStack], reviews, productSummaries, documentArchive };
+}
+
+if (require.main === module) {
+  const app = new App();
+  addUsesStacks(app, { account: '123456789012', region: 'eu-west-1' });
+  app.synth();
+}
