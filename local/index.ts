@@ -1,6 +1,7 @@
 // The offline runner's programmatic API (for your own tests): start, write, wait, read, stop.
 export { LocalBucket, LocalFunction, LocalMapping, LocalRunner, LocalTable } from './runner';
-export type { LocalRunnerOptions, MappingSummary, RunSummary } from './runner';
+export type { ChangeLogLine, LocalRunnerOptions, MappingSummary, RunSummary, SynthesizableApp } from './runner';
+export { SHARED_DYNAMODB_ENDPOINT_VARIABLE } from './engine/shared-dynamodb';
 export { AppModel, UnresolvedEnvironmentError, UnsupportedFunctionError } from './assembly/app-model';
 export { AssemblyError } from './assembly/cloud-assembly';
 export type {

@@ -1,31 +1,32 @@
 import type { MappingActivity } from './mapping/mapping-emulator';
 import type { RunSummary } from './runner';
+import { batchOf, plural } from './wording';
 
 /** One line for what a mapping did, or undefined for the routine (successful invocations, polls). */
 export function formatActivity(a: MappingActivity): string | undefined {
   switch (a.type) {
     case 'invoke':
-      return a.result.status === 'error' ? `invocation failed (${a.records} records): ${a.result.errorType}: ${a.result.errorMessage}` : undefined;
+      return a.result.status === 'error' ? `invocation of ${batchOf(a.records)} failed: ${a.result.errorType}: ${a.result.errorMessage}` : undefined;
     case 'retry':
-      return `retry ${a.attempt} of ${a.records} records on shard ${a.shardId}: ${a.reason}`;
+      return `retry ${a.attempt} of ${batchOf(a.records)} on shard ${a.shardId}: ${a.reason}`;
     case 'bisect':
-      return `bisecting a failed batch of ${a.records} records`;
+      return `bisecting a failed ${a.records}-record batch`;
     case 'failure-destination':
-      return `${a.records} records sent to the failure destination (${a.condition})${a.location ? `: ${a.location}` : ''}`;
+      return `${plural(a.records, 'record')} sent to the failure destination (${a.condition})${a.location ? `: ${a.location}` : ''}`;
     case 'dropped':
-      return `${a.records} records dropped (${a.condition}, no failure destination)`;
+      return `${plural(a.records, 'record')} dropped (${a.condition}, no failure destination)`;
     case 'filtered':
-      return `${a.records} records filtered out`;
+      return `${plural(a.records, 'record')} filtered out`;
     case 'iterator-recovered':
       return `shard iterator ${a.reason}: re-taken after the last record read`;
     case 'error':
       return `error${a.component ? ` in ${a.component}` : ''}: ${a.message}${a.affects ? ` (${a.affects})` : ''}`;
     case 'recovered':
-      return `${a.operation} works again after ${a.failures} failure${a.failures === 1 ? '' : 's'} (${a.component}${a.shardId !== '-' ? `, shard ${a.shardId}` : ''})`;
+      return `${a.operation} works again after ${plural(a.failures, 'failure')} (${a.component}${a.shardId !== '-' ? `, shard ${a.shardId}` : ''})`;
     case 'destination-delivery-failed':
-      return `${a.records} records could not be written to ${a.destination} (${a.condition}, ${a.attempts} tries): ${a.message}`;
+      return `${plural(a.records, 'record')} could not be written to ${a.destination} (${a.condition}, ${plural(a.attempts, 'try', 'tries')}): ${a.message}`;
     case 'stopped':
-      return a.pending ? `stopped with ${a.pending} records pending` : undefined;
+      return a.pending ? `stopped with ${plural(a.pending, 'record')} pending` : undefined;
   }
 }
 
@@ -46,12 +47,15 @@ export function formatSummary(s: RunSummary): string {
     line(widths.map((w) => '-'.repeat(w))),
     ...rows.map(line),
     ...s.skipped.map((m) => `not run: ${m.id} (${m.reason})`),
-    ...disabled.map((m) => `disabled: ${m.id} (Enabled: false in the template; its ${m.summary.notRead} records were not read)`),
-    ...(s.destinationDeliveryFailed ? [`${s.destinationDeliveryFailed} records could not be written to their failure destination `
+    ...disabled.map((m) => `disabled: ${m.id} (Enabled: false in the template; `
+      + `its ${plural(m.summary.notRead, 'record')} ${m.summary.notRead === 1 ? 'was' : 'were'} not read)`),
+    ...(s.destinationDeliveryFailed ? [`${plural(s.destinationDeliveryFailed, 'record')} could not be written to `
+      + `${s.destinationDeliveryFailed === 1 ? 'its' : 'their'} failure destination `
       + '(counted as DestinationDeliveryFailures; see the errors above)'] : []),
-    ...(s.pendingAtStop ? [`pending at stop: ${s.pendingAtStop} records were still queued, in flight or waiting for a retry`] : []),
+    ...(s.pendingAtStop ? [`pending at stop: ${plural(s.pendingAtStop, 'record')} ${s.pendingAtStop === 1 ? 'was' : 'were'} still queued, `
+      + 'in flight or waiting for a retry'] : []),
     ...(s.engineFailure ? [`${s.engineFailure}: the streams were not read again for this ledger`] : []),
     '',
-    `lost: ${s.lost}${s.outOfOrderItems.length ? `; out of order: ${s.outOfOrderItems.length} items` : ''}`,
+    `lost: ${s.lost}${s.outOfOrderItems.length ? `; out of order: ${plural(s.outOfOrderItems.length, 'item')}` : ''}`,
   ].join('\n');
 }

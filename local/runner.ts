@@ -1,8 +1,8 @@
-import { rmSync } from 'fs';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
-import { setTimeout as sleep } from 'timers/promises';
 import {
-  DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand,
+  DeleteItemCommand, DeleteTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -14,22 +14,51 @@ import type {
 import { createLocalFailureDestination, LocalFailureDestination, OnFailureRecord } from './destinations/failure-destination-writer';
 import { isConnectionFailure, probeDynamoDb } from './engine/dynamodb-endpoint';
 import { startDynamoDbLocal, DynamoDbLocal } from './engine/dynamodb-local';
+import { DynamoDbProxy, startDynamoDbProxy } from './engine/dynamodb-proxy';
+import { LambdaEndpoint, startLambdaEndpoint } from './engine/lambda-endpoint';
 import { OfflineEndpoint, startOfflineEndpoint } from './engine/offline-endpoint';
 import { LocalS3, startLocalS3 } from './engine/s3-local';
+import { SHARED_DYNAMODB_ENDPOINT_VARIABLE } from './engine/shared-dynamodb';
 import { SdkStreamSource, StreamSource } from './engine/stream-source';
 import { provisionTable } from './engine/table-provisioner';
 import { FunctionHost, InvokeResult } from './lambda/function-host';
 import { sdkRuntimeModulesDir } from './lambda/sdk-runtime';
 import { Ledger, LedgerSummary } from './ledger/ledger';
+import { countReplayed } from './ledger/replay-accounting';
 import { StreamAudit } from './ledger/stream-audit';
 import { ArrivalClock } from './mapping/arrival-clock';
+import { Doorbell } from './mapping/doorbell';
 import { Clock, MappingActivity, MappingEmulator } from './mapping/mapping-emulator';
+import { functionChange, mappingChange, tableChange } from './watch/assembly-changes';
+import { plural } from './wording';
+
+/** A CDK app (or any stage) that `LocalRunner.start({ app })` synthesizes: an `App` of aws-cdk-lib. */
+export interface SynthesizableApp {
+  /** Its construct tree (an aws-cdk-lib `App` has one): gives the resources their construct paths. */
+  readonly node?: { findAll(): readonly unknown[] };
+  synth(): { readonly directory: string };
+}
 
 export interface LocalRunnerOptions {
-  /** The synthesized cloud assembly. Default: `cdk.out` in the current directory. */
+  /**
+   * An app to synthesize in this process and run (an aws-cdk-lib `App`, or a `Stage`; for a stack, give
+   * `stack.node.root`): no `cdk synth` before the tests. Default: read `cdkOut`.
+   */
+  readonly app?: SynthesizableApp;
+  /** The synthesized cloud assembly, when no `app` is given. Default: `cdk.out` in the current directory. */
   readonly cdkOut?: string;
-  /** A DynamoDB Local the user already runs (e.g. `http://localhost:8000`). Default: start the embedded jar. */
+  /**
+   * A DynamoDB Local the user already runs (e.g. `http://localhost:8000`). Default: the one the jest preset
+   * started for the jest run (environment variable `CDK_STREAM_TRIGGERED_TABLE_DYNAMODB_ENDPOINT`), else the
+   * embedded jar, started for this runner.
+   */
   readonly endpoint?: string;
+  /**
+   * Put before every table's name (the functions see the prefixed names), so that runs sharing one DynamoDB do
+   * not see each other's tables. Default: under the jest preset, one of its own per runner (`r<pid>-<n>-`),
+   * and its tables are deleted at `stop()`; otherwise none.
+   */
+  readonly tableNamePrefix?: string;
   /**
    * The runner's own folder: the local S3's objects (`s3/`) and queue / topic failure records (`destinations/`),
    * emptied at every start. Default: `<cdkOut>/../.local-runner`.
@@ -50,8 +79,13 @@ export interface LocalRunnerOptions {
   readonly skipUnsupportedFunctions?: boolean;
   /** Time as the mappings see it (record age, tumbling windows). Default: the system clock. */
   readonly clock?: Clock;
-  /** Pause after an empty poll. Default 250 ms (AWS polls each shard about four times a second). */
+  /**
+   * Pause after an empty poll. Default 250 ms (AWS polls each shard about four times a second). A write through
+   * the runner's `endpoint` (yours, the functions', `LocalTable`'s) is read at once, whatever the interval.
+   */
   readonly pollIntervalMs?: number;
+  /** The longest pause of a reader whose shard has been empty for a while (writes through `endpoint` still wake it). Default 2,000 ms. */
+  readonly idlePollIntervalMs?: number;
   /** Backoff between retries of a failing batch. Default 100 ms doubling up to 2 s. */
   readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };
   /** Every line a function prints, as it arrives, with the function's construct path. */
@@ -95,10 +129,37 @@ export interface RunSummary extends LedgerSummary {
   readonly engineFailure?: string;
 }
 
+/**
+ * A change line of the bundled change-log handler (`"message": "change"`), parsed: one per record it logged.
+ * docs/change-log.md is the contract of its fields; fields not listed here are kept as printed.
+ */
+export interface ChangeLogLine {
+  readonly message: 'change';
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  readonly eventID: string;
+  readonly sequenceNumber: string;
+  readonly tableName?: string;
+  /** The item's key attributes as plain values. */
+  readonly keys: Record<string, unknown>;
+  readonly newImage?: Record<string, unknown>;
+  readonly oldImage?: Record<string, unknown>;
+  /** For a MODIFY that carries both images: the top-level attributes it changed, sorted. */
+  readonly changedAttributes?: string[];
+  readonly ttlDelete?: boolean;
+  readonly approximateCreationDateTime?: string;
+  readonly ageMs?: number;
+  readonly timestamp: string;
+  readonly [field: string]: unknown;
+}
+
 /** A Lambda function of the app, running locally. */
 export class LocalFunction {
-  /** Every line the function printed, in order. */
+  /** Every line the function printed, stdout and stderr interleaved as they arrived (Lambda sends both to the log group). */
   public readonly logLines: string[] = [];
+  /** The lines it printed on stdout, in order (the bundled handler's change and summary lines, `console.log`). */
+  public readonly stdout: string[] = [];
+  /** The lines it printed on stderr, in order (warnings and errors, `console.error`, Node's own warnings). */
+  public readonly stderr: string[] = [];
   /** @internal The tables whose mappings invoke it (their logLines get its lines too). */
   public readonly tables = new Set<LocalTable>();
 
@@ -154,8 +215,10 @@ export class LocalMapping {
 export class LocalTable {
   /** The mappings that read this table's stream. */
   public readonly mappings: LocalMapping[] = [];
-  /** Every line printed by the functions of this table's mappings, in the order they arrived. */
+  /** Every line printed by the functions of this table's mappings (stdout and stderr), in the order they arrived. */
   public readonly logLines: string[] = [];
+  /** @internal The stdout lines of those functions, in the order they arrived. */
+  public readonly stdoutLines: string[] = [];
 
   constructor(
     public readonly id: string,
@@ -174,6 +237,26 @@ export class LocalTable {
 
   public get tableArn(): string {
     return this.definition.tableArn;
+  }
+
+  /**
+   * The change lines the bundled change-log handler printed for this table's records, parsed, in the order
+   * printed (a record delivered twice, at least once, appears twice: deduplicate on `eventID`). Lines of other
+   * functions, and other lines of the handler (`batch`, `record failed`), are not included.
+   */
+  public changes(): ChangeLogLine[] {
+    const changes: ChangeLogLine[] = [];
+    for (const line of this.stdoutLines) {
+      if (!line.includes('"message":"change"')) continue;
+      let parsed: ChangeLogLine;
+      try {
+        parsed = JSON.parse(line) as ChangeLogLine;
+      } catch {
+        continue; // not a log line of the handler
+      }
+      if (parsed.message === 'change' && (parsed.tableName === undefined || parsed.tableName === this.tableName)) changes.push(parsed);
+    }
+    return changes;
   }
 
   /** The failure destination of the table's first mapping. */
@@ -277,27 +360,59 @@ const LOCAL_REGION = 'us-east-1';
  * ```
  */
 export class LocalRunner {
+  /**
+   * Reads the app (synthesizing `app` first, if given), refuses what cannot run before anything starts,
+   * then starts the engines (or joins the jest run's DynamoDB Local), creates every table and bucket, and
+   * starts every mapping. Resolves once the mappings poll: a write after it is read.
+   */
   public static async start(options: LocalRunnerOptions = {}): Promise<LocalRunner> {
-    const cdkOut = path.resolve(options.cdkOut ?? 'cdk.out');
+    const cdkOut = options.app ? path.resolve(options.app.synth().directory) : path.resolve(options.cdkOut ?? 'cdk.out');
+    const constructPaths = options.app ? constructPathsOf(options.app) : undefined;
+    const shared = options.endpoint ? undefined : (process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE] || undefined);
+    const externalEndpoint = options.endpoint ?? shared;
+    // On a DynamoDB shared by the whole jest run, each runner has tables of its own, removed when it stops.
+    const ownPrefix = options.tableNamePrefix === undefined && shared !== undefined ? nextRunnerPrefix() : undefined;
     // Everything that can be refused is read before anything starts.
-    const model = AppModel.read(cdkOut, { environmentOverrides: options.environment, skipUnsupportedFunctions: options.skipUnsupportedFunctions });
+    const model = AppModel.read(cdkOut, {
+      environmentOverrides: options.environment,
+      skipUnsupportedFunctions: options.skipUnsupportedFunctions,
+      tableNamePrefix: options.tableNamePrefix ?? ownPrefix,
+      constructPaths,
+    });
     const tables = model.tables();
     const buckets = model.buckets();
     model.preflight(tables);
-    const outDir = path.resolve(options.outDir ?? path.join(path.dirname(cdkOut), '.local-runner'));
+    // An app synthesized here lives in a temporary folder shared by every test file: its runner folder is its own.
+    const temporaryOutDir = options.outDir === undefined && options.app !== undefined;
+    const outDir = path.resolve(options.outDir ?? (temporaryOutDir
+      ? mkdtempSync(path.join(tmpdir(), 'local-runner-'))
+      : path.join(path.dirname(cdkOut), '.local-runner')));
     // A run starts empty, as the tables do: objects and records of an earlier run would be taken for this one's.
     for (const owned of ['s3', 'destinations']) rmSync(path.join(outDir, owned), { recursive: true, force: true });
 
     const [dynamo, s3, offline] = await Promise.all([
-      options.endpoint ? Promise.resolve(undefined) : startDynamoDbLocal(),
+      externalEndpoint ? Promise.resolve(undefined) : startDynamoDbLocal(),
       startLocalS3({ directory: path.join(outDir, 's3') }),
       startOfflineEndpoint(),
     ]);
-    const runner = new LocalRunner(options, outDir, { dynamo, s3, offline, dynamoEndpoint: options.endpoint ?? dynamo!.endpoint });
+    const engineEndpoint = externalEndpoint ?? dynamo!.endpoint;
+    const doorbell = new Doorbell();
+    const proxy = await startDynamoDbProxy(engineEndpoint, () => doorbell.ring());
+    const runner = new LocalRunner(options, outDir, {
+      dynamo,
+      s3,
+      offline,
+      proxy,
+      engineEndpoint,
+      doorbell,
+      ownedTablePrefix: ownPrefix,
+      ownedOutDir: temporaryOutDir ? outDir : undefined,
+    });
     try {
-      if (options.endpoint) await probeDynamoDb(runner.dynamoClient, options.endpoint);
+      if (externalEndpoint) await probeDynamoDb(runner.dynamoClient, externalEndpoint);
       model.setQueueEndpoint(offline.endpoint);
       await runner.provision(model, tables, buckets);
+      await runner.startLambdaApi();
       if (runner.mappingList.length === 0) {
         throw new Error(`no event source mapping on a DynamoDB stream found in ${cdkOut}: is it the assembly of an app that uses StreamTriggeredTable?`
           + (runner.skipped.length ? ` (left out: ${runner.skipped.map((s) => `${s.id}: ${s.reason}`).join('; ')})` : ''));
@@ -310,8 +425,13 @@ export class LocalRunner {
     return runner;
   }
 
-  /** The DynamoDB endpoint the tables live on (point your SDK or the AWS CLI at it). */
+  /**
+   * The DynamoDB endpoint the tables live on (point your SDK or the AWS CLI at it): it passes every call to
+   * DynamoDB Local and lets the mappings know at once of a write.
+   */
   public readonly endpoint: string;
+  /** The DynamoDB Local itself (yours with `endpoint`, the jest run's, or the embedded one): what errors name. */
+  public readonly engineEndpoint: string;
   /** The local S3 endpoint the buckets live on. */
   public readonly s3Endpoint: string;
   public readonly ledger = new Ledger();
@@ -321,30 +441,55 @@ export class LocalRunner {
   private readonly bucketList: LocalBucket[] = [];
   private readonly functionList: LocalFunction[] = [];
   private readonly mappingList: LocalMapping[] = [];
+  /** Straight to DynamoDB Local: the runner's own calls (tables, probes) need not wake the mappings. */
   private readonly dynamoClient: DynamoDBClient;
+  /** Through `endpoint`: what `LocalTable` writes is read at once. */
+  private readonly tableClient: DynamoDBClient;
   private readonly s3Client: S3Client;
   private readonly source: StreamSource;
   /** The unwrapped Streams API: the audit stays independent of any fault injected into the mappings. */
   private readonly auditSource: StreamSource;
   private stopped = false;
   private engineFailure?: string;
+  private lambdaApi?: LambdaEndpoint;
   private engineCheck?: Promise<void>;
 
   private constructor(
     private readonly options: LocalRunnerOptions,
     private readonly outDir: string,
-    private readonly engines: { dynamo?: DynamoDbLocal; s3: LocalS3; offline: OfflineEndpoint; dynamoEndpoint: string },
+    private readonly engines: {
+      dynamo?: DynamoDbLocal;
+      s3: LocalS3;
+      offline: OfflineEndpoint;
+      proxy: DynamoDbProxy;
+      engineEndpoint: string;
+      doorbell: Doorbell;
+      /** Set when the runner named its tables on a shared DynamoDB: it deletes them at stop. */
+      ownedTablePrefix?: string;
+      /** Set when the runner's folder is a temporary one of its own: removed at stop. */
+      ownedOutDir?: string;
+    },
   ) {
-    this.endpoint = engines.dynamoEndpoint;
+    this.endpoint = engines.proxy.endpoint;
+    this.engineEndpoint = engines.engineEndpoint;
     this.s3Endpoint = engines.s3.endpoint;
     const credentials = engines.s3.credentials;
     // DynamoDB Local runs with -sharedDb: any credentials and region see the same tables.
-    const dynamoConfig = { endpoint: this.endpoint, region: LOCAL_REGION, credentials };
+    const dynamoConfig = { endpoint: engines.engineEndpoint, region: LOCAL_REGION, credentials };
     this.dynamoClient = new DynamoDBClient(dynamoConfig);
+    this.tableClient = new DynamoDBClient({ ...dynamoConfig, endpoint: this.endpoint });
     this.s3Client = new S3Client({ endpoint: this.s3Endpoint, region: LOCAL_REGION, credentials, forcePathStyle: true });
     const sdkSource = new SdkStreamSource(new DynamoDBStreamsClient(dynamoConfig));
     this.source = options.wrapStreamSource ? options.wrapStreamSource(sdkSource) : sdkSource;
     this.auditSource = sdkSource;
+  }
+
+  /**
+   * The Lambda Invoke API of the functions the mappings invoke (give it as AWS_ENDPOINT_URL_LAMBDA, e.g. to the
+   * replay command): an invocation's stream records that it processed are counted in the ledger as replayed.
+   */
+  public get lambdaEndpoint(): string {
+    return this.lambdaApi!.endpoint;
   }
 
   /** Every table of the app. */
@@ -369,23 +514,23 @@ export class LocalRunner {
 
   /**
    * A table by its construct path (`OrdersExample/Orders/Table`), the path of the StreamTriggeredTable that
-   * owns it (`OrdersExample/Orders`), either path's last segment (`Orders`), its logical id or its table name.
+   * owns it (`OrdersExample/Orders`), either path's trailing segments (`Orders`, `Orders/Table`), its logical id or its table name.
    */
   public table(id: string): LocalTable {
     return pick('table', id, this.tableList, (t) => [t.id, ...t.definition.aliases]);
   }
 
-  /** A bucket by its construct path, last segment, logical id or bucket name. */
+  /** A bucket by its construct path, trailing segments, logical id or bucket name. */
   public bucket(id: string): LocalBucket {
     return pick('bucket', id, this.bucketList, (b) => [b.id, b.definition.logicalId, b.bucketName]);
   }
 
-  /** A function by its construct path, last segment, logical id or function name. */
+  /** A function by its construct path, trailing segments (`Orders/Handler`), logical id or function name. */
   public function(id: string): LocalFunction {
     return pick('function', id, this.functionList, (f) => [f.id, f.definition.logicalId, f.functionName]);
   }
 
-  /** A mapping by its id (the owning construct's path) or that path's last segment. */
+  /** A mapping by its id (the owning construct's path) or that path's trailing segments. */
   public mapping(id: string): LocalMapping {
     return pick('mapping', id, this.mappingList, (m) => [m.id]);
   }
@@ -394,24 +539,60 @@ export class LocalRunner {
    * Waits until every record in every mapped stream is disposed of by every mapping that reads it
    * (delivered, filtered, in a failure destination or dropped) and nothing is queued or being invoked.
    * Records that functions write into other tables of the app are waited for too.
+   *
+   * It returns as soon as that is so: each disposal wakes it, and the streams are read again only when no
+   * mapping holds anything. On timeout it rejects with what is still pending, per mapping: how many records,
+   * held where (queued, in flight, waiting for which retry) or not read yet.
+   *
+   * @param timeoutMs how long to wait. Default 30,000 ms (a test framework's own timeout should be longer).
    */
-  public async waitForIdle(timeoutMs = 60_000): Promise<void> {
+  public async waitForIdle(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const quiet = () => this.mappingList.every((m) => m.emulator.isQuiet());
-    for (;;) {
-      if (this.engineFailure) throw new Error(this.engineFailure);
-      // The streams are read only once no mapping has anything queued or in flight: until then it is not idle anyway.
-      const undisposed = quiet() ? await this.engineCall(() => this.undisposed()) : undefined;
-      if (undisposed === 0 && quiet()) return;
-      if (Date.now() > deadline) {
-        const pending = this.mappingList.reduce((n, m) => n + m.emulator.pendingRecords(), 0);
-        const busy = this.mappingList.filter((m) => !m.emulator.isQuiet()).map((m) => m.id);
-        const notDisposed = undisposed ?? await this.engineCall(() => this.undisposed());
-        throw new Error(`not idle after ${timeoutMs} ms: ${notDisposed} records not yet disposed of `
-          + `(${pending} held by ${busy.length ? busy.join(', ') : 'no mapping'}: queued, in flight or waiting for a retry)`);
+    // A write that did not come through `endpoint` is read now, not at the next idle poll.
+    this.engines.doorbell.ring();
+    const disposals = new Doorbell();
+    const stopListening = this.ledger.onRelease(() => disposals.ring());
+    const never = new AbortController().signal;
+    try {
+      for (;;) {
+        if (this.engineFailure) throw new Error(this.engineFailure);
+        const rings = disposals.count;
+        // The streams are read only once no mapping has anything queued or in flight: until then it is not idle anyway.
+        if (quiet()) {
+          const undisposed = await this.engineCall(() => this.undisposed());
+          if (undisposed.length === 0 && quiet()) return;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(await this.notIdleMessage(timeoutMs));
+        // Woken by the next disposal; at the latest after 100 ms, for records no mapping has read yet.
+        await disposals.wait(Math.min(left, 100), never, rings);
+        // The lane that disposed of the records finishes its turn before the mappings are looked at.
+        await new Promise((resolve) => setImmediate(resolve));
       }
-      await sleep(50);
+    } finally {
+      stopListening();
     }
+  }
+
+  /** What `waitForIdle` says on timeout: per mapping with records not disposed of, where they are. */
+  private async notIdleMessage(timeoutMs: number): Promise<string> {
+    const undisposed = await this.engineCall(() => this.undisposed());
+    const lines: string[] = [];
+    for (const m of this.mappingList) {
+      const mine = undisposed.filter((u) => u.mapping === m);
+      const where = m.emulator.describePending();
+      if (mine.length === 0 && where.length === 0) continue;
+      const held = mine.filter((u) => u.held).length;
+      const unread = mine.length - held;
+      const parts = [
+        held ? `${plural(held, 'record')} held` : '',
+        unread ? `${plural(unread, 'record')} not read from the stream yet${m.emulator.enabled ? '' : ' (the mapping is disabled)'}` : '',
+      ].filter(Boolean).join(', ');
+      lines.push(`  ${m.id} (table ${m.table.id} -> function ${m.function.id}): ${parts || 'busy'}${where.length ? `: ${where.join('; ')}` : ''}`);
+    }
+    const total = undisposed.length;
+    return `not idle after ${timeoutMs} ms: ${plural(total, 'record')} not yet disposed of${lines.length ? `\n${lines.join('\n')}` : ''}`;
   }
 
   /** Totals of the run, per mapping, per table and overall; `lost` counts records in the streams that a mapping did not dispose of. */
@@ -455,10 +636,167 @@ export class LocalRunner {
     this.stopped = true;
     await Promise.allSettled(this.mappingList.map((m) => m.emulator.stop()));
     await Promise.allSettled(this.functionList.map((f) => f.host.stop()));
+    if (this.engines.ownedTablePrefix !== undefined && !this.engineFailure) {
+      // The jest run's DynamoDB outlives this runner: leave it as found.
+      await Promise.allSettled(this.tableList.map((t) => this.dynamoClient.send(new DeleteTableCommand({ TableName: t.tableName }))));
+    }
     this.dynamoClient.destroy();
+    this.tableClient.destroy();
     this.s3Client.destroy();
-    await Promise.allSettled([this.engines.dynamo?.stop(), this.engines.s3.stop(), this.engines.offline.stop()]);
+    await Promise.allSettled([this.engines.dynamo?.stop(), this.engines.s3.stop(), this.engines.offline.stop(), this.engines.proxy.stop(),
+      this.lambdaApi?.stop()]);
+    if (this.engines.ownedOutDir) rmSync(this.engines.ownedOutDir, { recursive: true, force: true });
   }
+
+  // ---- Stopping in order, and reloading (the CLI's Ctrl-C and --watch) ----
+
+  /**
+   * Stops every mapping: no poll, invocation or failure-destination write starts after it, and what the
+   * mappings held is pending at stop. The tables, functions and engines stay up, so that `summary()` can
+   * still read the streams; `stop()` ends the rest. Idempotent.
+   */
+  public async stopMappings(): Promise<void> {
+    await Promise.allSettled(this.mappingList.map((m) => m.emulator.stop()));
+  }
+
+  /**
+   * Applies a new synthesis of the running app (`cdkOut`) without losing the tables' data: tables stay as
+   * they are, with their items (a changed definition is reported, not applied); new tables and buckets are
+   * created; a function whose code or settings changed gets new worker processes; a mapping whose options
+   * or function changed is handed over to a new one that starts where the old one was (at the first record
+   * it read and had not disposed of, so no record is lost; one in flight is delivered again); mappings no
+   * longer in the app stop and leave the ledger. Everything is read and checked before anything changes.
+   * @returns one line per change, empty when nothing changed
+   */
+  public async reload(cdkOut: string): Promise<string[]> {
+    if (this.stopped) throw new Error('the runner is stopped');
+    if (this.engineFailure) throw new Error(this.engineFailure);
+    const model = AppModel.read(path.resolve(cdkOut), {
+      environmentOverrides: this.options.environment,
+      skipUnsupportedFunctions: this.options.skipUnsupportedFunctions,
+      tableNamePrefix: this.options.tableNamePrefix ?? this.engines.ownedTablePrefix,
+    });
+    const tables = model.tables();
+    const buckets = model.buckets();
+    model.preflight(tables);
+    model.setQueueEndpoint(this.engines.offline.endpoint);
+    const changes: string[] = [];
+
+    for (const definition of tables) {
+      const existing = this.tableList.find((t) => t.tableName === definition.tableName);
+      if (existing) {
+        // Kept with its stream: references to it resolve to the stream that exists.
+        if (existing.streamArn) model.setStreamLabel(definition.tableArn, existing.streamArn.split('/stream/')[1]);
+        const changed = tableChange(existing.definition, definition);
+        if (changed) changes.push(`table ${existing.id}: ${changed} changed; kept as it was, with its items (restart the runner to apply it)`);
+        continue;
+      }
+      const provisioned = await provisionTable(this.dynamoClient, definition, {
+        endpoint: this.engineEndpoint,
+        replaceExisting: this.options.resetTables,
+      });
+      if (provisioned.streamLabel) model.setStreamLabel(definition.tableArn, provisioned.streamLabel);
+      const streamArn = provisioned.streamLabel ? `${definition.tableArn}/stream/${provisioned.streamLabel}` : undefined;
+      this.tableList.push(new LocalTable(definition.id, definition, streamArn, provisioned.localStreamArn, this.tableClient));
+      changes.push(`new table ${definition.id} (${definition.tableName})`);
+    }
+    for (const definition of buckets) {
+      if (this.bucketList.some((b) => b.bucketName === definition.bucketName)) continue;
+      await this.engines.s3.createBucket(definition.bucketName);
+      this.bucketList.push(new LocalBucket(definition.id, definition, this.s3Client));
+      changes.push(`new bucket ${definition.id} (${definition.bucketName})`);
+    }
+
+    const { mappings, skipped } = model.mappings(tables);
+    for (const left of skipped.filter((s) => !this.skipped.some((k) => k.id === s.id))) {
+      this.options.onWarning?.(`mapping ${left.id} is not run offline: ${left.reason}`);
+    }
+    this.skipped.splice(0, this.skipped.length, ...skipped);
+
+    // Functions first: a new host checks its code (and starts no process), so a broken handler changes nothing.
+    const functions = new Map<string, { fn: LocalFunction; replaces?: LocalFunction }>();
+    const hosted: LocalFunction[] = [];
+    try {
+      for (const { handler } of mappings) {
+        if (functions.has(handler.id)) continue;
+        const current = this.functionList.find((f) => f.id === handler.id);
+        const changed = current && functionChange(current.definition, handler);
+        if (current && !changed) {
+          functions.set(handler.id, { fn: current });
+          continue;
+        }
+        const fn = await this.hostFunction(handler);
+        hosted.push(fn);
+        functions.set(handler.id, { fn, replaces: current });
+        if (current) {
+          fn.logLines.push(...current.logLines);
+          fn.stdout.push(...current.stdout);
+          fn.stderr.push(...current.stderr);
+        }
+        changes.push(current ? `function ${handler.id}: ${changed}; new worker processes` : `new function ${handler.id}`);
+      }
+    } catch (e) {
+      for (const fn of hosted) {
+        this.functionList.splice(this.functionList.indexOf(fn), 1);
+        await fn.host.stop();
+      }
+      throw e;
+    }
+
+    const kept = new Set<LocalMapping>();
+    for (const definition of mappings) {
+      const table = this.tableList.find((t) => t.tableName === definition.table.tableName)!;
+      if (!table.localStreamArn) {
+        // A stream the template added to a table that runs without one: tables are not recreated under a run.
+        changes.push(`mapping ${definition.id}: table ${table.id} runs without a stream until the runner restarts; not run`);
+        continue;
+      }
+      const { fn } = functions.get(definition.handler.id)!;
+      const old = this.mappingList.find((m) => m.id === definition.id && m.ledgerKey === `${definition.stackName}/${definition.mapping.logicalId}`);
+      const optionsChanged = old && mappingChange(old.definition.mapping, definition.mapping);
+      if (old && !optionsChanged && old.function === fn && old.table === table) {
+        kept.add(old);
+        continue;
+      }
+      // A stream of its own per new mapping: its readers' arrival times are those of the stamps it takes.
+      const fresh = this.addMapping(definition, table, fn, new ArrivalClock(this.options.clock));
+      if (old) {
+        fresh.emulator.takeOver(await old.emulator.handOver());
+        this.mappingList.splice(this.mappingList.indexOf(old), 1, fresh);
+        old.table.mappings.splice(old.table.mappings.indexOf(old), 1);
+        const rewired = old.function.id !== fn.id ? `function ${old.function.id} -> ${fn.id}` : undefined;
+        const changed = [optionsChanged, rewired].filter(Boolean).join('; ');
+        if (changed) changes.push(`mapping ${definition.id}: ${changed}; restarted where it was`);
+      } else {
+        this.mappingList.push(fresh);
+        changes.push(`new mapping ${definition.id} -> function ${fn.id}`);
+      }
+      kept.add(fresh);
+      await fresh.emulator.start();
+    }
+    for (const gone of this.mappingList.filter((m) => !kept.has(m))) {
+      await gone.emulator.stop();
+      this.mappingList.splice(this.mappingList.indexOf(gone), 1);
+      gone.table.mappings.splice(gone.table.mappings.indexOf(gone), 1);
+      changes.push(`mapping ${gone.id} is no longer in the app: stopped, and left out of the ledger`);
+    }
+    // Replaced and unused functions stop once no mapping invokes them; a new one takes the old one's place in the list.
+    const retired: LocalFunction[] = [];
+    for (const { fn, replaces } of functions.values()) {
+      if (!replaces) continue;
+      this.functionList.splice(this.functionList.indexOf(fn), 1);
+      this.functionList.splice(this.functionList.indexOf(replaces), 1, fn);
+      retired.push(replaces);
+    }
+    for (const unused of this.functionList.filter((f) => !this.mappingList.some((m) => m.function === f))) {
+      this.functionList.splice(this.functionList.indexOf(unused), 1);
+      retired.push(unused);
+      changes.push(`function ${unused.id} is no longer invoked: stopped`);
+    }
+    await Promise.allSettled(retired.map((f) => f.host.stop()));
+    return changes;
+  }
+  // ---- end of stopping in order and reloading ----
 
   /** Runs a call to DynamoDB; when it fails because DynamoDB is gone, that is said once, plainly. */
   private async engineCall<T>(call: () => Promise<T>): Promise<T> {
@@ -473,7 +811,7 @@ export class LocalRunner {
 
   /** Probes DynamoDB (one probe at a time); if it does not answer, the run fails once with the reason. */
   private checkEngine(): Promise<void> {
-    this.engineCheck ??= probeDynamoDb(this.dynamoClient, this.endpoint)
+    this.engineCheck ??= probeDynamoDb(this.dynamoClient, this.engineEndpoint)
       .catch((e: Error) => this.failEngine(`DynamoDB stopped answering during the run: ${e.message}`))
       .finally(() => {
         this.engineCheck = undefined;
@@ -489,21 +827,28 @@ export class LocalRunner {
     for (const m of this.mappingList) void m.emulator.stop();
   }
 
-  private async undisposed(): Promise<number> {
-    let pending = 0;
+  /** The records in the mapped streams that a mapping reading them has not disposed of yet. */
+  private async undisposed(): Promise<Array<{ mapping: LocalMapping; sequenceNumber: string; held: boolean }>> {
+    const found: Array<{ mapping: LocalMapping; sequenceNumber: string; held: boolean }> = [];
     for (const m of this.mappingList) {
       await m.audit.refresh();
-      for (const r of m.audit.records) if (!this.ledger.isDisposed(r.streamArn, r.sequenceNumber)) pending++;
+      for (const r of m.audit.records) {
+        if (this.ledger.isDisposed(r.streamArn, r.sequenceNumber)) continue;
+        found.push({ mapping: m, sequenceNumber: r.sequenceNumber, held: this.ledger.get(r.streamArn, r.sequenceNumber)?.held === true });
+      }
     }
-    return pending;
+    return found;
   }
 
   private async provision(model: AppModel, tables: TableDefinition[], buckets: BucketDefinition[]): Promise<void> {
     for (const definition of tables) {
-      const provisioned = await provisionTable(this.dynamoClient, definition, { endpoint: this.endpoint, replaceExisting: this.options.resetTables });
+      const provisioned = await provisionTable(this.dynamoClient, definition, {
+        endpoint: this.engineEndpoint,
+        replaceExisting: this.options.resetTables,
+      });
       if (provisioned.streamLabel) model.setStreamLabel(definition.tableArn, provisioned.streamLabel);
       const streamArn = provisioned.streamLabel ? `${definition.tableArn}/stream/${provisioned.streamLabel}` : undefined;
-      this.tableList.push(new LocalTable(definition.id, definition, streamArn, provisioned.localStreamArn, this.dynamoClient));
+      this.tableList.push(new LocalTable(definition.id, definition, streamArn, provisioned.localStreamArn, this.tableClient));
     }
     for (const definition of buckets) {
       await this.engines.s3.createBucket(definition.bucketName);
@@ -528,6 +873,16 @@ export class LocalRunner {
     }
   }
 
+  /** Serves Invoke for the current functions (after a reload too), and counts what replays process. */
+  private async startLambdaApi(): Promise<void> {
+    this.lambdaApi = await startLambdaEndpoint({
+      lookup: (name) => this.functionList.find((f) => f.functionName === name),
+      onInvoked: (fn, event, result) => countReplayed(this.ledger, this.mappingList.filter((m) => m.function === fn).map((m) => ({
+        ledgerKey: m.ledgerKey, eventSourceArn: m.table.streamArn!, reportBatchItemFailures: m.definition.mapping.reportBatchItemFailures,
+      })), event, result),
+    });
+  }
+
   private async hostFunction(definition: FunctionDefinition): Promise<LocalFunction> {
     const { s3, offline } = this.engines;
     const host = await FunctionHost.start({
@@ -541,7 +896,7 @@ export class LocalRunner {
         // an endpoint that answers at once that it is not run offline.
         AWS_ENDPOINT_URL: offline.endpoint,
         AWS_ENDPOINT_URL_DYNAMODB: this.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB_STREAMS: this.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB_STREAMS: this.engineEndpoint,
         AWS_ENDPOINT_URL_S3: s3.endpoint,
         AWS_ACCESS_KEY_ID: s3.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: s3.credentials.secretAccessKey,
@@ -554,7 +909,11 @@ export class LocalRunner {
       account: definition.account,
       onLogLine: (line, stream) => {
         fn.logLines.push(line);
-        for (const table of fn.tables) table.logLines.push(line);
+        (stream === 'stdout' ? fn.stdout : fn.stderr).push(line);
+        for (const table of fn.tables) {
+          table.logLines.push(line);
+          if (stream === 'stdout') table.stdoutLines.push(line);
+        }
         this.options.onLogLine?.(line, definition.id, stream);
       },
     });
@@ -593,6 +952,8 @@ export class LocalRunner {
       destination,
       clock: this.options.clock,
       pollIntervalMs: this.options.pollIntervalMs,
+      idlePollIntervalMs: this.options.idlePollIntervalMs,
+      doorbell: this.engines.doorbell,
       retryBackoff: this.options.retryBackoff,
       onActivity: (activity) => {
         // A failing Streams call may mean DynamoDB itself is gone: find out, rather than retry it forever.
@@ -608,11 +969,46 @@ export class LocalRunner {
   }
 }
 
-/** The one item whose names include `id` exactly, else the one whose names end in `/<id>`. */
+/**
+ * The construct path of every CloudFormation resource of an app synthesized in process, by
+ * `<stackName>/<logicalId>`: an assembly has `aws:cdk:path` metadata only when the CDK CLI synthesizes it.
+ * Read from the construct tree by shape (a CfnResource has `cfnResourceType`, `logicalId` and `stack`), so
+ * the runner does not load aws-cdk-lib itself.
+ */
+function constructPathsOf(app: SynthesizableApp): Map<string, string> {
+  const paths = new Map<string, string>();
+  for (const construct of app.node?.findAll() ?? []) {
+    const resource = construct as {
+      cfnResourceType?: unknown;
+      logicalId?: unknown;
+      node?: { path?: unknown };
+      stack?: { stackName?: unknown; resolve(value: unknown): unknown };
+    };
+    if (typeof resource.cfnResourceType !== 'string' || !resource.stack || typeof resource.node?.path !== 'string') continue;
+    try {
+      const logicalId = resource.stack.resolve(resource.logicalId);
+      const stackName = resource.stack.resolve(resource.stack.stackName);
+      if (typeof logicalId === 'string' && typeof stackName === 'string') paths.set(`${stackName}/${logicalId}`, resource.node.path);
+    } catch {
+      // A nested stack's name is only known at deploy time: its resources keep `<stack>/<logicalId>`.
+    }
+  }
+  return paths;
+}
+
+let runnersStarted = 0;
+
+/** A table name prefix no other runner of the jest run uses: the process (one per jest worker) and a count. */
+function nextRunnerPrefix(): string {
+  return `r${process.pid}-${++runnersStarted}-`;
+}
+
+/** The one item whose names include `id` exactly, else the one whose names end in `/<id>` (trailing path segments). */
 function pick<T>(kind: string, id: string, items: readonly T[], names: (item: T) => string[]): T {
   const exact = items.filter((item) => names(item).includes(id));
   if (exact.length === 1) return exact[0];
-  const bySegment = exact.length ? exact : items.filter((item) => names(item).some((n) => n.split('/').pop() === id));
+  // A path's trailing segments name it too (`Orders/Handler` for `Stack/Orders/Handler`).
+  const bySegment = exact.length ? exact : items.filter((item) => names(item).some((n) => n.endsWith(`/${id}`)));
   if (bySegment.length === 1) return bySegment[0];
   const all = items.map((item) => names(item)[0]).join(', ') || 'none';
   throw new Error(bySegment.length > 1

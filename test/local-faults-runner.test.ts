@@ -135,7 +135,7 @@ test('the embedded DynamoDB Local dying mid-run is said once; waitForIdle and su
   const runner = await LocalRunner.start({ cdkOut, outDir: path.join(dir, 'embedded'), onEngineFailure: (m) => failures.push(m) });
   try {
     await runner.table('Orders').put({ pk: 'order-1' });
-    const port = new URL(runner.endpoint).port;
+    const port = new URL(runner.engineEndpoint).port;
     const jvm = javaPidListeningOn(port);
     process.kill(jvm, 'SIGKILL');
     await expect(runner.waitForIdle(60_000)).rejects.toThrow(/^DynamoDB stopped answering during the run: cannot reach DynamoDB at .+: the connection was refused/);

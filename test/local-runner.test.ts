@@ -47,7 +47,8 @@ beforeAll(async () => {
   synthRunnerApp(cdkOut, runId, {
     ThrowRetry: { bisectBatchOnError: false, retryAttempts: 2, maxBatchingWindow: Duration.seconds(1) },
     Bisect: { retryAttempts: 1, maxBatchingWindow: Duration.seconds(1) },
-    Partial: { maxBatchingWindow: Duration.seconds(1) },
+    // A window wide enough that five puts in a row land in one batch, even on a busy machine.
+    Partial: { maxBatchingWindow: Duration.seconds(3) },
     Responses: { retryAttempts: 1, bisectBatchOnError: false },
     Timeout: { retryAttempts: 1, bisectBatchOnError: false, timeoutSeconds: 1 },
     RecordAge: { maxRecordAge: Duration.hours(1) },
@@ -258,7 +259,8 @@ test('an iterator that expires mid-run is re-taken after the last record read: n
   for (let i = 1; i <= 3; i++) await t.put({ pk: `e${i}` });
   await runner.waitForIdle();
   expireNextRead = true;
-  await new Promise((r) => setTimeout(r, 300)); // the next poll meets the expired iterator
+  // The next poll meets the expired iterator (an idle reader polls less often: up to its idle interval).
+  for (const until = Date.now() + 5000; expireNextRead && Date.now() < until;) await new Promise((r) => setTimeout(r, 50));
   expect(expireNextRead).toBe(false);
   for (let i = 4; i <= 6; i++) await t.put({ pk: `e${i}` });
   await runner.waitForIdle();

@@ -34,7 +34,7 @@ export interface Goal {
 }
 
 export interface SectionResult {
-  readonly id: 'synth' | 'handler' | 'cold-start' | 'runner';
+  readonly id: 'synth' | 'handler' | 'cold-start' | 'runner' | 'runner-in-tests';
   readonly title: string;
   readonly measurements: Measurement[];
   readonly ratios: Ratio[];

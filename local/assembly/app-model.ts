@@ -24,6 +24,16 @@ export interface AppModelOptions {
   readonly environmentOverrides?: Readonly<Record<string, string>>;
   /** Leave out the mappings of functions the runner cannot host (not Node.js) instead of refusing to start. */
   readonly skipUnsupportedFunctions?: boolean;
+  /**
+   * Put before every table's name (explicit or generated), so that several runs share one DynamoDB without
+   * seeing each other's tables; the functions' environment and every ARN carry the prefixed name. Default: none.
+   */
+  readonly tableNamePrefix?: string;
+  /**
+   * Construct paths by `<stackName>/<logicalId>`, for an assembly synthesized without path metadata (an app
+   * synthesized in process: only the CDK CLI turns the metadata on). Default: the templates' `aws:cdk:path`.
+   */
+  readonly constructPaths?: ReadonlyMap<string, string>;
 }
 
 type Resource = NonNullable<CloudFormationTemplate['Resources']>[string];
@@ -81,7 +91,7 @@ class AppStack {
 
   /** The construct path of a resource (without its trailing `/Resource`), or `<stack>/<logicalId>`. */
   pathOf(logicalId: string): string {
-    const cdkPath = this.resources[logicalId]?.Metadata?.['aws:cdk:path'];
+    const cdkPath = this.resources[logicalId]?.Metadata?.['aws:cdk:path'] ?? this.app.constructPath(this.env.stackName, logicalId);
     return typeof cdkPath === 'string' ? cdkPath.replace(/\/(Resource|Default)$/, '') : `${this.env.stackName}/${logicalId}`;
   }
 
@@ -96,9 +106,10 @@ class AppStack {
     try {
       const nameProperty = explicitNameProperty(resource.Type);
       const explicit = nameProperty ? resource.Properties?.[nameProperty] : undefined;
-      const name = explicit !== undefined
+      const unprefixed = explicit !== undefined
         ? resolveString(explicit, this.ctx)
         : defaultPhysicalName(this.env, logicalId, resource.Type, resource.Properties);
+      const name = TABLE_TYPES.has(resource.Type) ? `${this.app.tableNamePrefix}${unprefixed}` : unprefixed;
       this.physicalNames.set(logicalId, name);
       return name;
     } finally {
@@ -206,12 +217,22 @@ export class AppModel {
     }
   }
 
+  /** The construct path of a resource given by `AppModelOptions.constructPaths`, if any. */
+  constructPath(stackName: string, logicalId: string): string | undefined {
+    return this.options.constructPaths?.get(`${stackName}/${logicalId}`);
+  }
+
+  /** What every table's name starts with (`AppModelOptions.tableNamePrefix`). */
+  get tableNamePrefix(): string {
+    return this.options.tableNamePrefix ?? '';
+  }
+
   /** Every DynamoDB table of the app. Two tables with one name are refused (they would be one table offline). */
   tables(): TableDefinition[] {
     const tables: TableDefinition[] = [];
     for (const stack of this.stacks) {
       for (const [logicalId, resource] of stack.created(TABLE_TYPES)) {
-        tables.push(withContext(`table ${stack.pathOf(logicalId)}`, () => readTable(stack, logicalId, resource)));
+        tables.push(withContext(`table ${stack.pathOf(logicalId)}`, () => readTable(stack, logicalId, resource, this.tableNamePrefix)));
       }
     }
     const byName = new Map<string, TableDefinition>();
@@ -529,7 +550,7 @@ export class UnresolvedEnvironmentError extends AssemblyError {
   }
 }
 
-function readTable(stack: AppStack, logicalId: string, resource: Resource): TableDefinition {
+function readTable(stack: AppStack, logicalId: string, resource: Resource, prefix: string): TableDefinition {
   const p = resource.Properties ?? {};
   const keySchema = stack.resolve(p.KeySchema) as Array<{ AttributeName: string; KeyType: string }> | undefined;
   const definitions = (stack.resolve(p.AttributeDefinitions) ?? []) as Array<{ AttributeName: string; AttributeType: string }>;
@@ -555,9 +576,11 @@ function readTable(stack: AppStack, logicalId: string, resource: Resource): Tabl
   const tableName = stack.physicalName(logicalId);
   const id = stack.pathOf(logicalId);
   const owner = id.endsWith('/Table') ? id.slice(0, -'/Table'.length) : undefined;
+  // The name as deployed is an alias too when a prefix keeps runs apart.
+  const unprefixed = tableName.startsWith(prefix) ? tableName.slice(prefix.length) : tableName;
   return {
     id,
-    aliases: [...(owner ? [owner] : []), logicalId, tableName],
+    aliases: [...new Set([...(owner ? [owner] : []), logicalId, tableName, unprefixed])],
     stackName: stack.env.stackName,
     logicalId,
     tableName,

@@ -8,7 +8,11 @@ export class DynamoEndpointError extends Error {
   }
 }
 
-const PROBE_TIMEOUT_MS = 5_000;
+/**
+ * Long enough for a DynamoDB Local that just started on a busy machine (its first request also warms the JVM
+ * up); an endpoint where nothing listens fails at once anyway (connection refused).
+ */
+const PROBE_TIMEOUT_MS = 20_000;
 
 /** Asks the endpoint for one table name: resolves when it answers as DynamoDB does, else says why not. */
 export async function probeDynamoDb(client: DynamoDBClient, endpoint: string): Promise<void> {

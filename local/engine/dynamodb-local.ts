@@ -1,7 +1,8 @@
 /**
  * Starts the official DynamoDB Local jar (shipped in the `amplify-dynamodb-simulator` npm package) on a
  * free port, waits until it answers HTTP, and stops it again. The JVM dies with this process however this
- * process ends, SIGKILL included. Used by the fixture recorder and meant to be reused by the offline runner,
+ * process ends, SIGKILL included, and only then: it runs in a process group of its own, so a signal meant
+ * for this process's group (a terminal's Ctrl-C) is this process's to handle, and it says when the JVM stops. Used by the fixture recorder and meant to be reused by the offline runner,
  * so it has no other dependency than Node itself.
  */
 import { ChildProcess, spawn } from 'node:child_process';
@@ -35,6 +36,8 @@ export interface DynamoDbLocal {
 }
 
 const DEFAULT_STARTUP_TIMEOUT_MS = 30_000;
+/** Windows has no process groups to leave: there the JVM stays attached to this process's console. */
+const OWN_PROCESS_GROUP = process.platform !== 'win32';
 const STOP_GRACE_MS = 5_000;
 const OUTPUT_TAIL_CHARS = 4_000;
 
@@ -70,7 +73,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 
   installExitHooks();
   const javaCommand = options.javaCommand ?? defaultJavaCommand();
-  const child = spawn(javaCommand, args, { cwd: jarDirectory, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A process group of its own: a terminal's Ctrl-C (SIGINT to the foreground group) must not reach the JVM,
+  // or it would exit before the runner reads the streams for its ledger. Whoever started it decides when it
+  // stops; the watchdog still kills it if that process dies without a word (SIGKILL).
+  const child = spawn(javaCommand, args, { cwd: jarDirectory, stdio: ['ignore', 'pipe', 'pipe'], detached: OWN_PROCESS_GROUP });
   const watchdog = killOnParentDeath(child, 'dynamodb-local-watchdog');
   running.set(child, watchdog);
   let output = '';
@@ -191,12 +197,15 @@ function installExitHooks(): void {
   process.once('exit', killAllNow);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = () => {
+      // Another handler (the runner's CLI) owns the signal: it stops the JVM when it is done with it, after
+      // the streams are read for the ledger. Killing it here would pull DynamoDB away under that handler.
+      if (process.listenerCount(signal) > 1) {
+        return;
+      }
+      // Nobody else handles it: the default behaviour (terminate), without leaving a JVM behind.
       killAllNow();
       process.removeListener(signal, onSignal);
-      // Only restore the default behaviour (terminate) when nobody else handles the signal.
-      if (process.listenerCount(signal) === 0) {
-        process.kill(process.pid, signal);
-      }
+      process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }

@@ -6,8 +6,10 @@
  * this process ends, however it ends; `read` then sees end-of-file and the shell SIGKILLs the child.
  *
  * The watchdog runs beside the child rather than wrapping it, so the child is spawned as before: its pid,
- * signals, exit status, output and spawn errors are its own. Both stay in this process's process group,
- * so a kill of the whole group (a CI job's timeout) still takes everything at once.
+ * signals, exit status, output and spawn errors are its own. The watchdog leads a process group of its
+ * own: a signal to this process's group (a terminal's Ctrl-C, a CI job's timeout killing the group) must
+ * not end it before it has done its job; when this process dies of it, the pipe closes and the child is
+ * killed all the same.
  *
  * Windows has no `/bin/sh`: there the exit hooks of the caller remain the only protection.
  *
@@ -30,7 +32,7 @@ const WATCHDOG_SCRIPT = 'while read -r _; do :; done; kill -9 "$1"';
 /** `name` is the watchdog's `$0`, so that it can be told apart in a process list. */
 export function killOnParentDeath(child: ChildProcess, name: string): ParentDeathWatchdog {
   if (process.platform === 'win32' || child.pid === undefined) return { disarm: () => {} };
-  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, name, String(child.pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  const watchdog = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, name, String(child.pid)], { stdio: ['pipe', 'ignore', 'ignore'], detached: true });
   watchdog.on('error', (error) => {
     process.emitWarning(`${name}: could not start the watchdog (${error.message}): pid ${child.pid} outlives this process if it is killed`);
   });

@@ -6,6 +6,7 @@ import { describeError } from './retry-episode';
 import { deliverFailedBatch } from '../destinations/destination-delivery';
 import type { FailedBatch, FailureCondition } from '../destinations/failure-destination-writer';
 import type { InvokeResult } from '../lambda/function-host';
+import { batchOf, plural } from '../wording';
 
 /** A Lambda invocation payload is at most 6 MB; the mapping cuts batches to fit. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -42,6 +43,8 @@ export class Lane {
    * injectable clock: the window is a wait the lane does, while the clock stands for record time (age, tumbling).
    */
   private oldestQueuedAt = Number.MAX_SAFE_INTEGER;
+  /** What the lane is doing with its current batch, in words (for `waitForIdle`'s timeout message). */
+  private doing?: string;
 
   constructor(private readonly context: MappingContext, private readonly shardId: string, private readonly name: string) {}
 
@@ -71,6 +74,24 @@ export class Lane {
     const { ledger } = this.context.options;
     const unfinished = this.current.filter((q) => !ledger.isDisposed(this.context.ledgerKey, q.record.dynamodb!.SequenceNumber!));
     return this.queue.length + unfinished.length;
+  }
+
+  // ---- Hand-over hook (the runner's reload): where a successor of this mapping resumes. ----
+  /** Sequence numbers of the records the lane holds and has not disposed of (see `heldRecords`). */
+  public heldSequenceNumbers(): string[] {
+    const { ledger } = this.context.options;
+    return [...this.current, ...this.queue].map((q) => q.record.dynamodb!.SequenceNumber!)
+      .filter((seq) => !ledger.isDisposed(this.context.ledgerKey, seq));
+  }
+  // ---- end of the hand-over hook ----
+
+  /** Where the lane's records are, in words; undefined when it holds none. */
+  public describe(): string | undefined {
+    const held = this.heldRecords();
+    if (held === 0 && !this.busy) return undefined;
+    const queued = this.queue.length ? `${plural(this.queue.length, 'record')} queued` : '';
+    const current = this.busy ? (this.doing ?? 'processing a batch') : '';
+    return `${this.name}: ${[current, queued].filter(Boolean).join('; ') || plural(held, 'record')}${this.crashed ? ' (the lane failed: they stay pending)' : ''}`;
   }
 
   public isQuiet(): boolean {
@@ -166,7 +187,9 @@ export class Lane {
   /** Waits for a record, the end of the batching window, or the stop, whichever comes first. */
   private idle(windowMs: number): Promise<void> {
     const { signal } = this.context;
-    const timeout = this.queue.length > 0 ? Math.max(1, windowMs - (Date.now() - this.oldestQueuedAt)) : 100;
+    // An empty lane sleeps until a record, the reader or the stop pokes it (no timer, no idle CPU); an open
+    // tumbling window is looked at every 100 ms, as its end is on the mapping's clock, which may be a test's.
+    const timeout = this.queue.length > 0 ? Math.max(1, windowMs - (Date.now() - this.oldestQueuedAt)) : this.window ? 100 : undefined;
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -174,7 +197,7 @@ export class Lane {
         this.wake = undefined;
         resolve();
       };
-      const timer = setTimeout(done, timeout);
+      const timer = timeout === undefined ? undefined : setTimeout(done, timeout);
       this.wake = done;
       signal.addEventListener('abort', done, { once: true });
     });
@@ -224,6 +247,8 @@ export class Lane {
       if (signal.aborted) return;
       const event = this.event(batch.records, false);
       ledger.invoked(ledgerKey, batch.records);
+      this.doing = `invoking ${this.context.options.functionArn.split(':').pop()} with ${batchOf(batch.records.length)}`
+        + (batch.attempts > 0 ? ` (retry ${batch.attempts})` : '');
       const result = await this.invoke(event);
       if (result === STOPPED) return;
       this.context.emit({ type: 'invoke', shardId: this.shardId, records: batch.records.length, result, event });
@@ -259,6 +284,7 @@ export class Lane {
           this.context.emit({
             type: 'retry', shardId: this.shardId, attempt: decision.attempt, reason: decision.reason, records: batch.records.length,
           });
+          this.doing = `waiting ${this.backoff(decision.attempt)} ms before retry ${decision.attempt} of ${batchOf(batch.records.length)} (${decision.reason})`;
           if (!await pause(this.backoff(decision.attempt), signal)) return;
           break;
       }
@@ -342,6 +368,7 @@ export class Lane {
       this.context.emit({ type: 'dropped', shardId: this.shardId, condition, records: records.length });
       return 'disposed';
     }
+    this.doing = `sending ${plural(records.length, 'record')} to the failure destination (${condition})`;
     const batch: FailedBatch = {
       condition,
       functionArn: this.context.options.functionArn,

@@ -16,6 +16,14 @@ import { GET_RECORDS_LIMIT, IteratorPosition, ShardInfo } from '../engine/stream
 export type { Clock } from './clock';
 export type { MappingActivity, MappingComponent } from './mapping-activity';
 
+/** Where a mapping's emulator left its stream, for a successor (`MappingEmulator.handOver`). */
+export interface MappingHandOver {
+  /** Per shard it knew, where to read on. */
+  readonly positions: ReadonlyMap<string, IteratorPosition>;
+  /** Per shard, the last record before the mapping's first start (LATEST): the audit starts after it. */
+  readonly startAfter: ReadonlyMap<string, string | undefined>;
+}
+
 /** Calls of `start()` (DescribeStream, pinning LATEST) tried before the start fails: about 1.5 s of backoff in all. */
 const START_ATTEMPTS = 5;
 /**
@@ -49,6 +57,8 @@ export class MappingEmulator {
   private stopping?: Promise<void>;
   private discovery?: Promise<void>;
   private started = false;
+  /** Set by `takeOver`: per shard, where a predecessor left off. */
+  private resumeFrom?: ReadonlyMap<string, IteratorPosition>;
 
   constructor(private readonly options: MappingEmulatorOptions) {
     // Every wait of every lane listens to the stop signal: many at once is the design, not a leak.
@@ -105,7 +115,8 @@ export class MappingEmulator {
     const { source, streamArn } = this.options;
     const shards = await this.callAtStart('DescribeStream', () => source.describeStream(streamArn));
     if (shards === STOPPED) return;
-    if (this.options.mapping.startingPosition === 'LATEST') {
+    // Taken over from a predecessor: its positions (and its LATEST pins) hold, nothing is pinned again.
+    if (this.options.mapping.startingPosition === 'LATEST' && !this.resumeFrom) {
       for (const shard of shards) {
         const last = await this.lastSequenceNumber(shard.shardId);
         if (last === STOPPED) return;
@@ -114,6 +125,11 @@ export class MappingEmulator {
     }
     this.launch(shards);
     this.discovery = this.discoverShards();
+  }
+
+  /** Where the records the mapping holds are (queued, in flight, waiting for a retry), one phrase per busy lane. */
+  public describePending(): string[] {
+    return [...this.shards.values()].flatMap((s) => s.describe());
   }
 
   /** True when nothing is queued or being invoked on any shard. */
@@ -135,6 +151,34 @@ export class MappingEmulator {
     this.stopping ??= this.halt();
     return this.stopping;
   }
+
+  // ---- Hand-over (the runner's reload): another emulator of the same mapping continues where this one stops. ----
+  /**
+   * Stops at once, as `stop()` does, for a successor to take over the stream under the same ledger key: the
+   * ledger is not told the mapping stopped, and what this one held stays held, to be read again by the
+   * successor. Per shard, the successor starts at the first record read and not disposed of (an invocation
+   * in flight is ignored, its records delivered again: at least once, as on AWS), else after the last record
+   * read, else where this one would have started. Retry counts and tumbling-window state start afresh.
+   */
+  public async handOver(): Promise<MappingHandOver> {
+    this.stopping ??= (async () => {
+      this.abort.abort();
+      const ended = Promise.all([...[...this.shards.values()].map((s) => s.stop()), this.discovery]);
+      await Promise.race([ended, sleep(STOP_WAIT_MS, undefined, { ref: false })]);
+    })();
+    await this.stopping;
+    const positions = new Map<string, IteratorPosition>();
+    for (const [shardId, shard] of this.shards) positions.set(shardId, shard.resumePosition() ?? this.initialPosition(shardId));
+    return { positions, startAfter: new Map(this.startAfter) };
+  }
+
+  /** Before `start()`: continue from where a predecessor's `handOver` left the stream. */
+  public takeOver(from: MappingHandOver): void {
+    if (this.started) throw new Error('takeOver after start()');
+    this.resumeFrom = from.positions;
+    for (const [shardId, after] of from.startAfter) this.startAfter.set(shardId, after);
+  }
+  // ---- end of the hand-over ----
 
   private async halt(): Promise<void> {
     this.options.ledger.mappingStopped(this.context.ledgerKey);
@@ -174,6 +218,8 @@ export class MappingEmulator {
   }
 
   private initialPosition(shardId: string): IteratorPosition {
+    const resumed = this.resumeFrom?.get(shardId);
+    if (resumed) return resumed;
     const after = this.startAfter.get(shardId);
     return after ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after } : { type: 'TRIM_HORIZON' };
   }
@@ -195,7 +241,9 @@ export class MappingEmulator {
       ended: (failures, operation) => this.emit({ type: 'recovered', shardId: '-', component: 'shard-discovery', operation, failures }),
     });
     let wait = interval;
-    while (await pause(wait, signal)) {
+    let last = Date.now();
+    while (await this.untilNextDiscovery(wait, last)) {
+      last = Date.now();
       try {
         const shards = await unlessStopped(this.options.source.describeStream(this.options.streamArn), signal);
         if (shards === STOPPED) return;
@@ -207,6 +255,19 @@ export class MappingEmulator {
         wait = Math.max(interval, episode.failed(e, 'DescribeStream'));
       }
     }
+  }
+
+  /**
+   * The pause between two DescribeStream calls: `wait`; with a doorbell, up to ten times longer while nothing
+   * rings (a new shard matters only once records are written), and at least `wait` after the last call when it does.
+   */
+  private async untilNextDiscovery(wait: number, last: number): Promise<boolean> {
+    const { signal } = this.context;
+    const doorbell = this.options.doorbell;
+    if (!doorbell) return pause(wait, signal);
+    if (!await doorbell.wait(wait * 10, signal)) return false;
+    const early = wait - (Date.now() - last);
+    return early > 0 ? pause(early, signal) : !signal.aborted;
   }
 
   private async lastSequenceNumber(shardId: string): Promise<string | undefined | Stopped> {

@@ -1,5 +1,6 @@
 import type { ArrivalClock } from './arrival-clock';
 import type { Clock } from './clock';
+import type { Doorbell } from './doorbell';
 import type { MappingActivity } from './mapping-activity';
 import type { Backoff } from './retry-episode';
 import type { MappingDefinition } from '../assembly/definitions';
@@ -36,7 +37,15 @@ export interface MappingEmulatorOptions {
   readonly arrivals?: ArrivalClock;
   /** Pause after an empty poll; AWS polls each shard about four times a second. Default 250 ms. */
   readonly pollIntervalMs?: number;
-  /** How often new shards are looked for. Default 1,000 ms. */
+  /**
+   * Rung when the stream may have new records: a reader waiting for its next poll, and shard discovery, go
+   * at once. With one, a reader whose shard stays empty polls less and less often, down to
+   * `idlePollIntervalMs`. Default: none (every reader polls every `pollIntervalMs`).
+   */
+  readonly doorbell?: Doorbell;
+  /** With a `doorbell`: the longest pause of a reader whose shard has been empty a while. Default 2,000 ms. */
+  readonly idlePollIntervalMs?: number;
+  /** How often new shards are looked for (with a `doorbell`, up to ten times less often while nothing rings). Default 1,000 ms. */
   readonly shardDiscoveryIntervalMs?: number;
   /** Backoff between retries of a failing batch: base doubled per attempt, capped. Default 100 ms .. 2 s. */
   readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };

@@ -4,8 +4,14 @@ import { Lane } from './lane';
 import type { MappingContext, ShardHooks } from './mapping-context';
 import { normalizeRecord, StreamsApiRecord, toEpochSeconds } from './normalize-record';
 import { describeError, RetryEpisode } from './retry-episode';
+import { lowestSequenceNumber } from '../engine/sequence';
 import { GET_RECORDS_LIMIT, isIteratorLost, IteratorPosition, RecordsPage, ShardInfo } from '../engine/stream-source';
 import { itemKeyOf } from '../ledger/ledger';
+
+const DEFAULT_POLL_INTERVAL_MS = 250;
+const DEFAULT_IDLE_POLL_INTERVAL_MS = 2000;
+/** Empty polls at the full rate (two seconds at the default) before a reader with a doorbell starts to slow down. */
+const EMPTY_POLLS_BEFORE_BACKOFF = 8;
 
 /**
  * Reads one shard and feeds its lanes (one lane per parallelization slot).
@@ -43,10 +49,27 @@ export class ShardRunner {
     return this.lanes.every((l) => l.isQuiet());
   }
 
+  /** Where the shard's held records are, one phrase per busy lane. */
+  public describe(): string[] {
+    return this.lanes.map((l) => l.describe()).filter((d): d is string => d !== undefined);
+  }
+
   /** Records the shard's lanes hold and have not disposed of. */
   public heldRecords(): number {
     return this.lanes.reduce((n, l) => n + l.heldRecords(), 0);
   }
+
+  // ---- Hand-over hook (the runner's reload): where a successor of this mapping resumes the shard. ----
+  /**
+   * At the first record read and not yet disposed of (it and everything after it are read again), else
+   * right after the last record read; undefined when nothing was read.
+   */
+  public resumePosition(): IteratorPosition | undefined {
+    const held = this.lanes.flatMap((l) => l.heldSequenceNumbers());
+    if (held.length) return { type: 'AT_SEQUENCE_NUMBER', sequenceNumber: lowestSequenceNumber(held) };
+    return this.lastRead ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: this.lastRead } : undefined;
+  }
+  // ---- end of the hand-over hook ----
 
   /** Reads the shard until it is drained or the mapping stops. Never rejects: an error of its own is reported. */
   public run(): Promise<void> {
@@ -68,15 +91,18 @@ export class ShardRunner {
 
   private async read(): Promise<void> {
     const { signal } = this.context;
-    const poll = this.context.options.pollIntervalMs ?? 250;
+    const poll = this.context.options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     // Shard lineage: a child is read only once its parent is drained, so each item's records stay in order.
     while (!this.hooks.parentDrained()) {
       if (!await pause(poll, signal)) return;
     }
     const lanesDone = this.lanes.map((l) => l.run());
     let iterator: string | undefined | Stopped = await this.takeIterator(this.hooks.initialPosition());
+    let emptyPolls = 0;
 
     while (typeof iterator === 'string') {
+      // A ring during the call may be a write the page does not hold yet: then the next poll is at once.
+      const ringsBefore = this.context.options.doorbell?.count;
       const page = await this.readPage(iterator);
       if (page === STOPPED) break;
       if (page === 'expired' || page === 'trimmed') {
@@ -93,7 +119,8 @@ export class ShardRunner {
       const caughtUp = page.records.length < GET_RECORDS_LIMIT;
       for (const lane of this.lanes) lane.setCaughtUp(caughtUp);
       iterator = page.nextShardIterator;
-      if (caughtUp && iterator && !await pause(poll, signal)) break;
+      emptyPolls = page.records.length ? 0 : emptyPolls + 1;
+      if (caughtUp && iterator && !await this.waitForNextPoll(emptyPolls, ringsBefore)) break;
     }
     if (iterator === undefined) {
       // The shard is closed and fully read: finish its records, then let its children start.
@@ -104,6 +131,20 @@ export class ShardRunner {
     } else {
       await Promise.all(lanesDone);
     }
+  }
+
+  /**
+   * The pause before the next GetRecords of a caught-up shard: `pollIntervalMs`, as AWS polls; with a doorbell,
+   * cut short by a ring and, once the shard has been empty for a while, longer and longer (up to
+   * `idlePollIntervalMs`), since a write through the runner rings anyway. False when the mapping stops.
+   */
+  private waitForNextPoll(emptyPolls: number, ringsBefore: number | undefined): Promise<boolean> {
+    const { options, signal } = this.context;
+    const poll = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    if (!options.doorbell) return pause(poll, signal);
+    const idle = Math.max(poll, options.idlePollIntervalMs ?? DEFAULT_IDLE_POLL_INTERVAL_MS);
+    const wait = emptyPolls <= EMPTY_POLLS_BEFORE_BACKOFF ? poll : Math.min(idle, poll * 2 ** (emptyPolls - EMPTY_POLLS_BEFORE_BACKOFF));
+    return options.doorbell.wait(wait, signal, ringsBefore);
   }
 
   /** Registers the page's records in the ledger as held by the mapping, and queues each in its item's lane. */

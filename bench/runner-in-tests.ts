@@ -1,0 +1,289 @@
+import { spawnSync } from 'child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { setTimeout as sleep } from 'timers/promises';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { App, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { cpuSeconds, processTree, residentMiB } from './lib/process-tree';
+import { alternate, measurement, median, percentile, ratio } from './lib/stats';
+import type { Goal, Measurement, Ratio, SectionOptions, SectionResult } from './lib/types';
+import { startDynamoDbLocal } from '../local/engine/dynamodb-local';
+import { SHARED_DYNAMODB_ENDPOINT_VARIABLE } from '../local/engine/shared-dynamodb';
+import { LocalRunner } from '../local/runner';
+import { StreamTriggeredTable } from '../src';
+
+const root = path.join(__dirname, '..');
+const section = 'runner-in-tests';
+
+/**
+ * The runner as it lives in a user's test suite: a jest suite of 10 files x 3 tests against the
+ * @shelf/jest-dynamodb preset doing only puts and against one runner (one DynamoDB Local) per file; a
+ * runner's start on the shared engine; put -> handler and put -> waitForIdle() through the runner's
+ * endpoint; the CPU of an idle runner; and an app of 20 stream-triggered tables (start, memory).
+ */
+export async function run(options: SectionOptions): Promise<SectionResult> {
+  const measurements: Measurement[] = [];
+  const ratios: Ratio[] = [];
+  const goals: Goal[] = [];
+  const notes: string[] = [];
+  const goal = (text: string, met: boolean, detail: string) => goals.push({ section, text, met, detail });
+
+  // 1. A jest suite, three ways, alternating.
+  const files = options.quick ? 4 : 10;
+  const suite = await alternate(['ours', 'shelf-puts-only', 'runner-per-file'] as const, options.runs, async (contender) => {
+    const ms = jestSuite(contender, files);
+    options.log(`jest suite, ${contender}: ${(ms / 1000).toFixed(1)} s`);
+    return { wall: ms };
+  });
+  const scenario = `jest suite, ${files} files x 3 tests, 2 workers`;
+  for (const c of ['ours', 'shelf-puts-only', 'runner-per-file'] as const) {
+    measurements.push(measurement(section, scenario, c, 'wall time', 'ms', suite[c].wall));
+  }
+  const vsShelf = ratio(section, scenario, 'ours / @shelf/jest-dynamodb (puts only)', 'wall time', suite.ours.wall, suite['shelf-puts-only'].wall);
+  const perFile = ratio(section, scenario, 'one runner per file / ours', 'wall time', suite['runner-per-file'].wall, suite.ours.wall);
+  ratios.push(vsShelf, perFile);
+  goal('a jest suite using the runner: at most 1.5x the same suite doing only puts on @shelf/jest-dynamodb', vsShelf.median <= 1.5,
+    `${vsShelf.median.toFixed(2)}x`);
+  goal('and at least 3x faster than one runner per test file', perFile.median >= 3, `${perFile.median.toFixed(2)}x`);
+
+  // 2-4. On one shared engine, as under the preset: a runner's start, then latencies through its endpoint.
+  const engine = await startDynamoDbLocal();
+  process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE] = engine.endpoint;
+  try {
+    const starts: number[] = [];
+    const synths: number[] = [];
+    const toHandler: number[] = [];
+    const toIdle: number[] = [];
+    const writes = options.quick ? 20 : 60;
+    for (let round = -1; round < options.runs; round++) {
+      const t0 = performance.now();
+      const app = ordersApp(1);
+      const assembly = app.synth();
+      const t1 = performance.now();
+      const runner = await LocalRunner.start({ app: { synth: () => assembly, node: app.node } });
+      const t2 = performance.now();
+      try {
+        const latencies = await latenciesOf(runner, writes);
+        if (round < 0) continue;
+        synths.push(t1 - t0);
+        starts.push(t2 - t1);
+        toHandler.push(...latencies.toHandler);
+        toIdle.push(...latencies.toIdle);
+      } finally {
+        await runner.stop();
+      }
+    }
+    measurements.push(
+      measurement(section, 'runner start per test file, engine shared', 'ours', 'synth in process', 'ms', synths),
+      measurement(section, 'runner start per test file, engine shared', 'ours', 'LocalRunner.start', 'ms', starts),
+      measurement(section, `${writes} paced puts through runner.endpoint, per round`, 'ours', 'put -> handler p50', 'ms', [percentile(toHandler, 50)]),
+      measurement(section, `${writes} paced puts through runner.endpoint, per round`, 'ours', 'put -> handler p99', 'ms', [percentile(toHandler, 99)]),
+      measurement(section, `${writes} paced puts through runner.endpoint, per round`, 'ours', 'put -> waitForIdle() p50', 'ms', [percentile(toIdle, 50)]),
+      measurement(section, `${writes} paced puts through runner.endpoint, per round`, 'ours', 'put -> waitForIdle() p99', 'ms', [percentile(toIdle, 99)]),
+    );
+    goal('runner start per test file, engine shared: at most 1.5 s', median(starts) <= 1500,
+      `${median(starts).toFixed(0)} ms (synth in process ${median(synths).toFixed(0)} ms more)`);
+    goal('put -> handler: p50 at most 50 ms, p99 at most 150 ms', percentile(toHandler, 50) <= 50 && percentile(toHandler, 99) <= 150,
+      `p50 ${percentile(toHandler, 50).toFixed(0)} ms, p99 ${percentile(toHandler, 99).toFixed(0)} ms`);
+    goal('put -> waitForIdle() returns: at most 100 ms', percentile(toIdle, 50) <= 100,
+      `p50 ${percentile(toIdle, 50).toFixed(0)} ms, p99 ${percentile(toIdle, 99).toFixed(0)} ms`);
+  } finally {
+    delete process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE];
+    await engine.stop();
+  }
+
+  // 5-6. A runner with its own engine, as the CLI runs: idle CPU (1 and 20 tables), start and memory (20 tables).
+  for (const tables of [1, 20]) {
+    const idleSeconds = options.quick ? 5 : 15;
+    const cpu: number[] = [];
+    const startMs: number[] = [];
+    const memory: number[] = [];
+    for (let round = 0; round < (options.quick ? 1 : Math.min(3, options.runs)); round++) {
+      const app = ordersApp(tables);
+      const assembly = app.synth();
+      const t0 = performance.now();
+      const runner = await LocalRunner.start({ app: { synth: () => assembly, node: app.node } });
+      startMs.push(performance.now() - t0);
+      try {
+        // Every function warm (one record each), as after a test wrote to every table.
+        await Promise.all(runner.tables.map((t) => t.put({ pk: 'warm' })));
+        await runner.waitForIdle();
+        memory.push(residentMiB(processTree(process.pid)));
+        await sleep(3000); // past the readers' full-rate polls
+        const pids = processTree(process.pid);
+        const before = cpuSeconds(pids);
+        const wall0 = performance.now();
+        await sleep(idleSeconds * 1000);
+        cpu.push((cpuSeconds(pids) - before) / ((performance.now() - wall0) / 1000) * 100);
+      } finally {
+        await runner.stop();
+      }
+    }
+    const label = `an idle runner with ${tables} stream-triggered table${tables === 1 ? '' : 's'}, all processes`;
+    measurements.push(
+      measurement(section, label, 'ours', 'CPU', '% of a core', cpu),
+      measurement(section, label, 'ours', 'LocalRunner.start (own DynamoDB Local)', 'ms', startMs),
+      measurement(section, label, 'ours', 'resident memory, every function warm', 'MiB', memory),
+    );
+    const cpuGoal = tables === 1 ? 2 : 5;
+    goal(`CPU of an idle runner, ${tables} table${tables === 1 ? '' : 's'}: under ${cpuGoal}% of a core`, median(cpu) < cpuGoal, `${median(cpu).toFixed(1)}%`);
+    if (tables === 20) {
+      goal('an app with 20 stream-triggered tables: start at most 3 s', median(startMs) <= 3000, `${median(startMs).toFixed(0)} ms`);
+      goal('and at most 600 MiB for all its processes', median(memory) <= 600, `${median(memory).toFixed(0)} MiB`);
+    }
+  }
+
+  notes.push(
+    'Jest suite: generated test files (JavaScript, so no transpiler is measured), each synthesizing a one-table app in process; '
+    + '`ours` uses the preset (one DynamoDB Local for the run) and LocalRunner, each test puts one item, waits for idle and reads the '
+    + 'change log; `shelf-puts-only` is @shelf/jest-dynamodb\'s preset with the same table and tests doing only PutItem + GetItem; '
+    + '`runner-per-file` is ours without the preset (each file starts a DynamoDB Local of its own). Wall time of the whole jest process, '
+    + '`--maxWorkers=2`.',
+    'Latencies: one PutItem every 50 ms with an SDK client on `runner.endpoint`; put -> handler is the bundled handler\'s log timestamp '
+    + 'minus the time the put started; put -> waitForIdle() is from the put\'s start to waitForIdle() resolving, one put at a time.',
+    'Idle CPU and memory: every process of the bench (the runner, DynamoDB Local\'s JVM, one worker per function), read from /proc; '
+    + 'CPU over an idle period after every function ran once.',
+  );
+  return {
+    id: 'runner-in-tests',
+    title: 'The runner in a test suite: jest suite, start, latency, idle cost',
+    measurements,
+    ratios,
+    goals,
+    notes,
+  };
+}
+
+/** An app of `tables` stream-triggered tables with the bundled handler, as a test file builds it. */
+function ordersApp(tables: number): App {
+  const app = new App();
+  const stack = new Stack(app, 'Bench');
+  for (let i = 0; i < tables; i++) {
+    new StreamTriggeredTable(stack, tables === 1 ? 'Orders' : `Orders${i}`, {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      createAlarms: false,
+    });
+  }
+  return app;
+}
+
+async function latenciesOf(runner: LocalRunner, writes: number): Promise<{ toHandler: number[]; toIdle: number[] }> {
+  const client = new DynamoDBClient({ endpoint: runner.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const table = runner.table('Orders');
+  const putAt = new Map<string, number>();
+  const toIdle: number[] = [];
+  try {
+    // A warm function first, as in a test after its first record.
+    await table.put({ pk: 'warm' });
+    await runner.waitForIdle();
+    for (let i = 0; i < writes; i++) {
+      const pk = `k${i}`;
+      const started = Date.now();
+      putAt.set(pk, started);
+      await client.send(new PutItemCommand({ TableName: table.tableName, Item: marshall({ pk, status: 'NEW' }) }));
+      await runner.waitForIdle();
+      toIdle.push(Date.now() - started);
+      await sleep(50);
+    }
+  } finally {
+    client.destroy();
+  }
+  const toHandler = table.changes().flatMap((c) => {
+    const started = putAt.get(String(c.keys.pk));
+    return started === undefined ? [] : [Date.parse(c.timestamp) - started];
+  });
+  return { toHandler, toIdle };
+}
+
+type Contender = 'ours' | 'shelf-puts-only' | 'runner-per-file';
+
+/** Writes a jest project of `files` test files for the contender, runs jest on it, returns the wall time in ms. */
+function jestSuite(contender: Contender, files: number): number {
+  if (!existsSync(path.join(root, 'lib', 'index.js'))) throw new Error('lib/ is not built: run `npx projen compile` first');
+  const project = mkdtempSync(path.join(tmpdir(), `bench-jest-${contender}-`));
+  try {
+    const modules = path.join(project, 'node_modules');
+    mkdirSync(path.join(modules, '@shelf'), { recursive: true });
+    mkdirSync(path.join(modules, '@aws-sdk'), { recursive: true });
+    symlinkSync(root, path.join(modules, 'cdk-stream-triggered-table'), 'dir');
+    for (const name of ['aws-cdk-lib', 'constructs', 'amplify-dynamodb-simulator', '@shelf/jest-dynamodb', '@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb']) {
+      symlinkSync(path.join(root, 'node_modules', name), path.join(modules, name), 'dir');
+    }
+    const config: Record<string, unknown> = { testEnvironment: 'node', testMatch: ['**/*.test.js'] };
+    if (contender === 'ours') config.preset = 'cdk-stream-triggered-table/jest';
+    if (contender === 'runner-per-file') config.testTimeout = 60_000;
+    if (contender === 'shelf-puts-only') {
+      config.preset = '@shelf/jest-dynamodb';
+      writeFileSync(path.join(project, 'jest-dynamodb-config.js'), `module.exports = ${JSON.stringify({
+        tables: [{
+          TableName: 'Orders',
+          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+          BillingMode: 'PAY_PER_REQUEST',
+          StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        }],
+        port: 18_000 + Math.floor(Math.random() * 1000),
+        // The jar of the package this project already has: nothing is downloaded.
+        installerConfig: { installPath: path.join(root, 'node_modules', 'amplify-dynamodb-simulator', 'emulator') },
+      })};\n`);
+    }
+    writeFileSync(path.join(project, 'jest.config.js'), `module.exports = ${JSON.stringify(config)};\n`);
+    for (let i = 0; i < files; i++) writeFileSync(path.join(project, `orders-${i}.test.js`), contender === 'shelf-puts-only' ? SHELF_TEST(i) : RUNNER_TEST);
+    const started = performance.now();
+    const env = { ...process.env };
+    delete env[SHARED_DYNAMODB_ENDPOINT_VARIABLE];
+    delete env.JEST_WORKER_ID;
+    const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--maxWorkers=2'], {
+      cwd: project, env, encoding: 'utf-8', timeout: 600_000,
+    });
+    const wall = performance.now() - started;
+    if (result.status !== 0) throw new Error(`jest (${contender}) failed:\n${result.stdout}\n${result.stderr}`.slice(-4000));
+    return wall;
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
+}
+
+const RUNNER_TEST = `const { App, Stack } = require('aws-cdk-lib');
+const dynamodb = require('aws-cdk-lib/aws-dynamodb');
+const { StreamTriggeredTable } = require('cdk-stream-triggered-table');
+const { LocalRunner } = require('cdk-stream-triggered-table/local');
+
+let runner;
+beforeAll(async () => {
+  const app = new App();
+  const stack = new Stack(app, 'Suite');
+  new StreamTriggeredTable(stack, 'Orders', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, createAlarms: false });
+  runner = await LocalRunner.start({ app });
+});
+afterAll(() => runner && runner.stop());
+
+for (const i of [1, 2, 3]) {
+  test('order ' + i + ' is in the change log', async () => {
+    await runner.table('Orders').put({ pk: 'order#' + i, status: 'NEW' });
+    await runner.waitForIdle();
+    expect(runner.table('Orders').changes().filter((c) => c.keys.pk === 'order#' + i)).toHaveLength(1);
+  });
+}
+`;
+
+const SHELF_TEST = (file: number) => `const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const { DynamoDBDocumentClient, GetCommand, PutCommand } = require('@aws-sdk/lib-dynamodb');
+
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({
+  endpoint: process.env.MOCK_DYNAMODB_ENDPOINT, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+}));
+afterAll(() => client.destroy());
+
+for (const i of [1, 2, 3]) {
+  test('order ' + i + ' is stored', async () => {
+    const pk = 'file${file}-order#' + i;
+    await client.send(new PutCommand({ TableName: 'Orders', Item: { pk, status: 'NEW' } }));
+    const { Item } = await client.send(new GetCommand({ TableName: 'Orders', Key: { pk } }));
+    expect(Item.status).toBe('NEW');
+  });
+}
+`;
