@@ -70,6 +70,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-lambda-powertools/batch@2.35.0',
     // The jest preset users know for DynamoDB Local, measured against ours (3.x: the last line for Node 20).
     '@shelf/jest-dynamodb@3.5.0',
+    // Integration tests (test/integ.*.ts): deployed by a maintainer, their snapshots verified in CI.
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner@2.197.10',
+    // The newest aws-cdk-lib beside the floor: the suite synthesizes every configuration on both ends of
+    // the supported range, the newest with its built-in CloudFormation validation on.
+    'aws-cdk-lib-latest@npm:aws-cdk-lib@2.276.0',
   ],
   jestOptions: {
     // Snapshots must fail on drift: never rewrite them during `npm test` (update with `npx jest -u`).
@@ -107,12 +113,25 @@ const bundleRunner = project.addTask('bundle:local-runner', {
       exec: `${ESBUILD_NODE} local/index.ts local/lambda/function-worker.ts --entry-names=[name] --external:amplify-dynamodb-simulator `
       + '--define:process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=\'"true"\' --outdir=assets/local-runner',
     },
+    // The jest preset: its global setup and teardown need only Node (they start and stop DynamoDB Local).
+    {
+      exec: `${ESBUILD_NODE} local/jest/jest-preset.ts local/jest/global-setup.ts local/jest/global-teardown.ts `
+      + '--entry-names=[name] --outdir=assets/local-runner/jest',
+    },
     // The CLI loads the bundled API next to it instead of carrying a second copy.
     { exec: `${ESBUILD_NODE} local/cli.ts --external:./index --outfile=assets/local-runner/cli.js` },
     // The AWS SDK that functions find without bundling it offline, as every Lambda Node.js runtime provides one.
     { exec: 'ts-node --project scripts/tsconfig.json local/lambda/sdk-runtime/build.ts' },
-    // Types of the programmatic API, for users' own tests.
+    // Types of the programmatic API, for users' own tests. local/ reads src/shared/ (the rules it shares with the
+    // construct and the handler), so they are declared from the repository root into a staging folder, then copied
+    // into place with the same relative layout (assets/local-runner/ and assets/src/shared/): imports stay valid.
     { exec: 'tsc -p local/tsconfig.build.json' },
+    {
+      exec: 'node -e "const fs = require(\'fs\'); const from = \'.cache/local-runner-types\'; '
+        + 'fs.cpSync(from + \'/local\', \'assets/local-runner\', { recursive: true }); '
+        + 'fs.cpSync(from + \'/src/shared\', \'assets/src/shared\', { recursive: true }); '
+        + 'fs.rmSync(from, { recursive: true, force: true })"',
+    },
   ],
 });
 project.bundler.bundleTask.spawn(bundleRunner);
@@ -120,8 +139,8 @@ new JsonFile(project, 'local/tsconfig.build.json', {
   obj: {
     extends: '../tsconfig.json',
     compilerOptions: {
-      rootDir: '.',
-      outDir: '../assets/local-runner',
+      rootDir: '..',
+      outDir: '../.cache/local-runner-types',
       declaration: true,
       emitDeclarationOnly: true,
       noEmit: false,
@@ -133,9 +152,39 @@ new JsonFile(project, 'local/tsconfig.build.json', {
 });
 project.addBins({ 'cdk-stream-triggered-table-local': 'assets/local-runner/cli.js' });
 
+// The replay of failed batches (replay/): `cdk-stream-triggered-table replay` and the same as a library
+// (assets/replay/index.js), each with the AWS SDK inlined, as the runner's.
+const bundleReplay = project.addTask('bundle:replay', {
+  description: 'Bundle the replay command and library into assets/replay/',
+  steps: [
+    {
+      exec: `${ESBUILD_NODE} replay/index.ts --outfile=assets/replay/index.js `
+      + '--define:process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=\'"true"\'',
+    },
+    // The command loads the bundled library next to it instead of carrying a second copy.
+    { exec: `${ESBUILD_NODE} replay/cli.ts --external:./index --outfile=assets/replay/cli.js` },
+  ],
+});
+project.bundler.bundleTask.spawn(bundleReplay);
+project.addBins({ 'cdk-stream-triggered-table': 'assets/replay/cli.js' });
+// Public entry points: the construct library (what jsii and `require('cdk-stream-triggered-table')` load), the
+// offline runner's API, and the jest preset (jest resolves `<preset>/jest-preset`). `typesVersions` gives
+// TypeScript's classic `node` resolution (a `cdk init` app's) the runner's types too.
+project.package.addField('exports', {
+  '.': { types: './lib/index.d.ts', default: './lib/index.js' },
+  './local': { types: './assets/local-runner/index.d.ts', default: './assets/local-runner/index.js' },
+  './jest': './assets/local-runner/jest/jest-preset.js',
+  './jest/jest-preset': './assets/local-runner/jest/jest-preset.js',
+  './jest/jest-preset.js': './assets/local-runner/jest/jest-preset.js',
+  './assets/*': './assets/*',
+  './package.json': './package.json',
+  './.jsii': './.jsii',
+});
+project.package.addField('typesVersions', { '*': { local: ['assets/local-runner/index.d.ts'] } });
+
 // Sources outside src/ (handler, offline runner, examples, scripts) get their own type-checked
 // tsconfig so eslint's project service can lint them.
-for (const dir of ['lambda', 'local', 'examples', 'scripts', 'bench']) {
+for (const dir of ['lambda', 'local', 'replay', 'examples', 'scripts', 'bench']) {
   new javascript.TypescriptConfig(project, {
     fileName: `${dir}/tsconfig.json`,
     extends: javascript.TypescriptConfigExtends.fromPaths(['../tsconfig.json']),
@@ -162,7 +211,61 @@ demo.exec('ts-node --project scripts/tsconfig.json scripts/demo.ts');
 // bench/results/ (JSON, Markdown, SVG) and BENCHMARKS.md. Not part of CI: the numbers need a quiet machine.
 const bench = project.addTask('bench', { description: 'Run the benchmarks (see BENCHMARKS.md)', receiveArgs: true });
 bench.spawn(project.bundler.bundleTask);
+// The jest-suite figures load the compiled library, as a user's test does.
+bench.spawn(project.compileTask);
 bench.exec('ts-node --project bench/tsconfig.json bench/run.ts', { receiveArgs: true });
+
+// README examples in every language: jsii-rosetta compiles each TypeScript example against the assembly and
+// translates it (strict: an example that does not compile or translate fails the build). The translations
+// are kept next to the assembly (.jsii.tabl.json), where jsii-pacmak reads them for the Python, Java, .NET and
+// Go packages. TypeScript-only examples (the runner's JavaScript API) are fenced `mts`, which rosetta leaves as is.
+const rosettaExtract = project.addTask('rosetta:extract', {
+  description: 'Compile and translate the README examples (jsii-rosetta, strict)',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.postCompileTask.spawn(rosettaExtract);
+project.gitignore.exclude('/.jsii.tabl.json');
+project.addPackageIgnore('/rosetta/');
+
+// The four other languages' sources, generated without their compilers or registries, then checked.
+const languages = project.addTask('languages', {
+  description: 'Generate the Python, Java, .NET and Go sources (jsii-pacmak --code-only) and check them',
+  steps: [
+    { exec: 'node -e "require(\'fs\').rmSync(\'dist/code-only\', { recursive: true, force: true })"' },
+    { exec: 'jsii-pacmak --code-only --target python --target java --target dotnet --target go --outdir dist/code-only --rosetta-unknown-snippets fail' },
+    { exec: 'ts-node --project scripts/tsconfig.json scripts/check-languages.ts dist/code-only' },
+  ],
+});
+
+// Integration tests (test/integ.*.ts): each is an app with assertions that run on deploy. The suite only
+// synthesizes them and compares with the committed snapshots (no account needed); a maintainer deploys them.
+const INTEG_RUNNER = 'integ-runner --language typescript --app "node -r ts-node/register/transpile-only {filePath}"';
+const integSnapshot = project.addTask('integ:snapshot', {
+  description: 'Synthesize the integration tests and compare with their committed snapshots (no AWS account)',
+  exec: INTEG_RUNNER,
+  receiveArgs: true,
+});
+// Snapshots are integ-runner's output, committed so that drift shows: reviewers read the template diffs.
+project.gitattributes.addAttributes('/test/*.snapshot/**', 'linguist-generated');
+// integ-runner's working folders (removed when a run ends; left behind when one is interrupted).
+project.gitignore.exclude('/test/cdk-integ.out.*');
+project.addTask('integ:update-snapshots', {
+  description: 'Rewrite the snapshots of the integration tests that changed, without deploying',
+  exec: `${INTEG_RUNNER} --update-on-failed --dry-run`,
+  receiveArgs: true,
+});
+project.addTask('integ:deploy', {
+  description: 'Deploy every integration test to the AWS account of your credentials, run its assertions, destroy it, update its snapshot',
+  exec: `${INTEG_RUNNER} --update-on-failed --force`,
+  receiveArgs: true,
+});
+
+// `npm test` on a fresh clone: the jsii assembly and the README translations are built first when missing or
+// stale (the latest-aws-cdk-lib test loads lib/), then the integ snapshots and the four languages are checked.
+project.testTask.prependSpawn(rosettaExtract, { condition: 'node scripts/stale.js .jsii.tabl.json .jsii rosetta' });
+project.testTask.prependSpawn(project.compileTask, { condition: 'node scripts/stale.js .jsii src README.md package.json' });
+project.testTask.spawn(integSnapshot);
+project.testTask.spawn(languages);
 
 // The README's two commands work on a fresh clone: the bootstrap installs dependencies when they are
 // missing (or stale) before projen itself is needed.
@@ -180,6 +283,7 @@ project.addPackageIgnore('/lambda/');
 project.addPackageIgnore('/examples/');
 project.addPackageIgnore('/scripts/');
 project.addPackageIgnore('/local/');
+project.addPackageIgnore('/replay/');
 project.addPackageIgnore('/bench/');
 project.addPackageIgnore('/.ci/');
 

@@ -1,13 +1,17 @@
 import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AlarmDefaults, createAlarm } from './alarm-factory';
 import { AlarmOptions } from './alarms';
-import { FailureDestination } from './failure-destination';
+import { addConsumerWidgets, changeLogRecordsMetric, createChangeLogMetricFilter } from './dashboard';
+import { MAPPING_DEFAULTS } from './defaults';
+import { FailureDestination, FailureDestinationConfig } from './failure-destination';
+import { createChangeLogQueries } from './log-queries';
 import { StreamConsumerOptions } from './stream-consumer-options';
 import { StreamHandler } from './stream-handler';
 import { validateConsumerOptions } from './validation';
@@ -22,15 +26,14 @@ export interface ConsumedStream {
   readonly viewType?: dynamodb.StreamViewType;
   /** Removal policy of what a consumer creates that holds data (its log group and failure bucket). */
   readonly removalPolicy: RemovalPolicy;
+  /** Name of the table's partition key, when known (a new table): the saved item-history query filters on it. */
+  readonly partitionKeyName?: string;
 }
 
 /** The options that configure one alarm each. */
 type AlarmProp = 'iteratorAgeAlarm' | 'errorsAlarm' | 'throttlesAlarm' | 'failureDestinationAlarm' | 'droppedRecordsAlarm';
 
 /** Mapping defaults (explained on the options and in the README). */
-const DEFAULT_BATCH_SIZE = 100;
-const DEFAULT_RETRY_ATTEMPTS = 10;
-const DEFAULT_MAX_RECORD_AGE = Duration.hours(6);
 
 /**
  * One consumer of a stream, wired in a scope: its handler and the handler's stream read, its failure
@@ -48,15 +51,20 @@ export class ConsumerWiring {
   public readonly throttlesAlarm?: cloudwatch.Alarm;
   public readonly failureDestinationAlarm?: cloudwatch.Alarm;
   public readonly droppedRecordsAlarm?: cloudwatch.Alarm;
+  public readonly logQueries: logs.QueryDefinition[];
 
   private readonly mappingMetricsEnabled: boolean;
+  private readonly maxRecordAge: Duration;
+  private readonly failureDestination: FailureDestination;
+  private readonly boundFailureDestination: FailureDestinationConfig;
+  private changeLogMetricFilterCreated?: logs.MetricFilter;
 
   /**
    * @param scope where the resources are created, under the ids `Handler`, `EventSourceMapping`, `FailureBucket`, ...
    * @param prefix starts every error and warning about these options: '' for the table's props,
    *   `consumer <id>: ` for an added consumer
    */
-  constructor(private readonly scope: Construct, stream: ConsumedStream, options: StreamConsumerOptions,
+  constructor(private readonly scope: Construct, private readonly stream: ConsumedStream, options: StreamConsumerOptions,
     private readonly prefix: string) {
     validateConsumerOptions(scope, options, stream.viewType, prefix);
     const removalPolicy = stream.removalPolicy;
@@ -64,34 +72,45 @@ export class ConsumerWiring {
     const handler = (options.handler ?? StreamHandler.bundled()).bind(scope, { removalPolicy });
     this.handlerFunction = handler.handlerFunction;
     this.logGroup = handler.logGroup;
+    if (options.createLogQueries === true && !this.logGroup) {
+      throw new Error(`${prefix}createLogQueries is true, but the saved queries read the bundled handler's change log `
+        + 'and this handler is your own function (StreamHandler.fromFunction); leave createLogQueries unset or false');
+    }
+    // Saved queries cost nothing: on by default wherever there is a change log.
+    this.logQueries = this.logGroup && (options.createLogQueries ?? true)
+      ? createChangeLogQueries(scope, this.logGroup, stream.partitionKeyName)
+      : [];
     if (!this.handlerFunction.role) {
       Annotations.of(scope).addWarningV2('cdk-stream-triggered-table:handlerWithoutRole',
         `${prefix}handler is a function whose role CDK does not know (an imported function): grant it read access to the `
         + 'stream and write access to the failure destination yourself');
     }
 
-    const failure = (options.failureDestination ?? FailureDestination.newBucket()).bind(scope, { removalPolicy });
+    this.failureDestination = options.failureDestination ?? FailureDestination.newBucket();
+    const failure = this.failureDestination.bind(scope, { removalPolicy });
+    this.boundFailureDestination = failure;
     this.failureBucket = failure.createdBucket;
 
     // Stream read on this stream only (ListStreams cannot be scoped; see the README).
     stream.table.grantStreamRead(this.handlerFunction);
 
-    this.mappingMetricsEnabled = options.mappingMetrics ?? true;
+    this.mappingMetricsEnabled = options.mappingMetrics ?? MAPPING_DEFAULTS.mappingMetrics;
+    this.maxRecordAge = options.maxRecordAge ?? MAPPING_DEFAULTS.maxRecordAge;
     this.eventSourceMapping = new lambda.EventSourceMapping(scope, 'EventSourceMapping', {
       target: this.handlerFunction,
       eventSourceArn: stream.streamArn,
-      startingPosition: options.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON,
-      batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+      startingPosition: options.startingPosition ?? MAPPING_DEFAULTS.startingPosition,
+      batchSize: options.batchSize ?? MAPPING_DEFAULTS.batchSize,
       maxBatchingWindow: options.maxBatchingWindow,
       parallelizationFactor: options.parallelizationFactor,
-      retryAttempts: options.retryAttempts ?? DEFAULT_RETRY_ATTEMPTS,
-      maxRecordAge: options.maxRecordAge ?? DEFAULT_MAX_RECORD_AGE,
-      bisectBatchOnError: options.bisectBatchOnError ?? true,
-      reportBatchItemFailures: options.reportBatchItemFailures ?? true,
+      retryAttempts: options.retryAttempts ?? MAPPING_DEFAULTS.retryAttempts,
+      maxRecordAge: this.maxRecordAge,
+      bisectBatchOnError: options.bisectBatchOnError ?? MAPPING_DEFAULTS.bisectBatchOnError,
+      reportBatchItemFailures: options.reportBatchItemFailures ?? MAPPING_DEFAULTS.reportBatchItemFailures,
       tumblingWindow: options.tumblingWindow,
       filters: options.filters?.map((f) => lambda.FilterCriteria.filter(f.toPattern())),
       filterEncryption: options.filterEncryption,
-      enabled: options.enabled ?? true,
+      enabled: options.enabled ?? MAPPING_DEFAULTS.enabled,
       onFailure: failure.onFailure,
       metricsConfig: this.mappingMetricsEnabled ? { metrics: [lambda.MetricType.EVENT_COUNT] } : undefined,
     });
@@ -136,6 +155,52 @@ export class ConsumerWiring {
 
     this.alarms = [this.iteratorAgeAlarm, this.errorsAlarm, this.throttlesAlarm, this.failureDestinationAlarm,
       this.droppedRecordsAlarm].filter((a): a is cloudwatch.Alarm => a !== undefined);
+  }
+
+  /**
+   * The least the replay command needs: invoke the function, list and mark the failed batches in the
+   * destination, and read the stream when the destination holds only the range (a queue or topic).
+   */
+  public grantReplay(grantee: iam.IGrantable): void {
+    if (this.failureDestination._grantReplay(grantee, this.boundFailureDestination) === 'stream') {
+      this.stream.table.grantStreamRead(grantee);
+    } else if (!this.boundFailureDestination.onFailure) {
+      throw new Error(`${this.prefix}grantReplay: the failure destination is FailureDestination.none(), so there is nothing to replay`);
+    }
+    // The mapping invokes the unqualified function, and so does the replay: no versions or aliases (`:*`).
+    iam.Grant.addToPrincipal({ grantee, actions: ['lambda:InvokeFunction'], resourceArns: [this.handlerFunction.functionArn] });
+  }
+
+  /** The metric filter counting change lines per event name, once a dashboard shows this consumer. */
+  public get changeLogMetricFilter(): logs.MetricFilter | undefined {
+    return this.changeLogMetricFilterCreated;
+  }
+
+  /**
+   * Adds this consumer's rows to a dashboard. The change log's records per event name need a metric filter
+   * on the log group: it is created here, once, as the metric it publishes is billed as a custom metric.
+   */
+  public addToDashboard(dashboard: cloudwatch.Dashboard): void {
+    if (this.logGroup && !this.changeLogMetricFilterCreated) {
+      this.changeLogMetricFilterCreated = createChangeLogMetricFilter(this.scope, this.logGroup);
+    }
+    const handlerFunction = this.handlerFunction;
+    addConsumerWidgets(dashboard, {
+      title: this.scope.node.path,
+      handlerFunction,
+      alarms: this.alarms,
+      iteratorAgeAlarm: this.iteratorAgeAlarm,
+      maxRecordAge: this.maxRecordAge.isUnresolved() ? undefined : this.maxRecordAge,
+      mappingMetricsEnabled: this.mappingMetricsEnabled,
+      changeLogRecords: this.logGroup ? (eventName) => changeLogRecordsMetric(handlerFunction, eventName) : undefined,
+      metricIteratorAge: (p) => this.metricIteratorAge(p),
+      metricErrors: (p) => this.metricErrors(p),
+      metricThrottles: (p) => this.metricThrottles(p),
+      metricPolledEvents: (p) => this.metricPolledEvents(p),
+      metricFilteredOutEvents: (p) => this.metricFilteredOutEvents(p),
+      metricFailureDestinationDelivered: (p) => this.metricFailureDestinationDelivered(p),
+      metricDroppedEvents: (p) => this.metricDroppedEvents(p),
+    });
   }
 
   public metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {

@@ -28,6 +28,7 @@ export interface StreamConsumerOptions {
    * the stream, so nothing written before the mapping exists is missed.
    *
    * @default lambda.StartingPosition.TRIM_HORIZON
+   * @see https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-StartingPosition
    */
   readonly startingPosition?: lambda.StartingPosition;
 
@@ -35,6 +36,7 @@ export interface StreamConsumerOptions {
    * Largest number of records in one invocation (1 to 10,000).
    *
    * @default 100
+   * @see https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-BatchSize
    */
   readonly batchSize?: number;
 
@@ -42,6 +44,7 @@ export interface StreamConsumerOptions {
    * How long the mapping gathers records before invoking (0 to 300 seconds).
    *
    * @default - no batching window (invoke as soon as records arrive)
+   * @see https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-MaximumBatchingWindowInSeconds
    */
   readonly maxBatchingWindow?: Duration;
 
@@ -49,6 +52,7 @@ export interface StreamConsumerOptions {
    * Number of concurrent batches per shard (1 to 10). Order is kept per item key.
    *
    * @default 1
+   * @see https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-ParallelizationFactor
    */
   readonly parallelizationFactor?: number;
 
@@ -57,6 +61,7 @@ export interface StreamConsumerOptions {
    * so that a poison record leaves its shard within minutes instead of blocking it for 24 hours.
    *
    * @default 10
+   * @see https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-MaximumRetryAttempts
    */
   readonly retryAttempts?: number;
 
@@ -66,6 +71,7 @@ export interface StreamConsumerOptions {
    * records back when the destination is a queue or topic.
    *
    * @default Duration.hours(6)
+   * @see https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-MaximumRecordAgeInSeconds
    */
   readonly maxRecordAge?: Duration;
 
@@ -74,6 +80,7 @@ export interface StreamConsumerOptions {
    * does not use up retries).
    *
    * @default true
+   * @see https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-BisectBatchOnFunctionError
    */
   readonly bisectBatchOnError?: boolean;
 
@@ -81,6 +88,7 @@ export interface StreamConsumerOptions {
    * Let the function report the first failed record, so the records before it are not resent.
    *
    * @default true
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-batchfailurereporting.html
    */
   readonly reportBatchItemFailures?: boolean;
 
@@ -88,6 +96,7 @@ export interface StreamConsumerOptions {
    * Tumbling window for aggregations with state (0 to 900 seconds).
    *
    * @default - no tumbling window
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-windows.html
    */
   readonly tumblingWindow?: Duration;
 
@@ -95,6 +104,7 @@ export interface StreamConsumerOptions {
    * Filters: a record is delivered when it matches any of them (at most 5). Others are dropped.
    *
    * @default - every record is delivered
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html
    */
   readonly filters?: StreamFilter[];
 
@@ -102,6 +112,7 @@ export interface StreamConsumerOptions {
    * Customer managed key that encrypts the filter criteria. Requires `filters`.
    *
    * @default - filter criteria are encrypted with an AWS owned key
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html#filter-criteria-encryption
    */
   readonly filterEncryption?: kms.IKey;
 
@@ -109,6 +120,7 @@ export interface StreamConsumerOptions {
    * Whether the mapping polls the stream.
    *
    * @default true
+   * @see https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html#lambda-CreateEventSourceMapping-request-Enabled
    */
   readonly enabled?: boolean;
 
@@ -117,8 +129,21 @@ export interface StreamConsumerOptions {
    * event counts). The failure-destination and dropped-records alarms read them.
    *
    * @default true
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics
    */
   readonly mappingMetrics?: boolean;
+
+  // ---- Saved queries ----
+
+  /**
+   * Saved CloudWatch Logs Insights queries on the bundled handler's log group: the history of one item,
+   * changes per event name, deletes made by TTL, batches with failures (their text is in
+   * docs/change-log.md). They cost nothing. Only for the bundled handler: `true` with your own function
+   * is refused.
+   *
+   * @default true (with the bundled handler)
+   */
+  readonly createLogQueries?: boolean;
 
   // ---- Failure destination ----
 
@@ -126,6 +151,7 @@ export interface StreamConsumerOptions {
    * Where a batch goes when its retries or age run out.
    *
    * @default FailureDestination.newBucket(): keeps the records themselves beyond the stream's 24 hours
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/services-dynamodb-errors.html
    */
   readonly failureDestination?: FailureDestination;
 
@@ -149,6 +175,7 @@ export interface StreamConsumerOptions {
    * Lag: maximum IteratorAge (ms).
    *
    * @default - threshold 300,000 ms (5 minutes), 1-minute period, 5 of 5 periods
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
    */
   readonly iteratorAgeAlarm?: AlarmOptions;
 
@@ -163,6 +190,7 @@ export interface StreamConsumerOptions {
    * Function throttles (sum).
    *
    * @default - threshold 1, 5-minute period, 3 of 3 periods
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
    */
   readonly throttlesAlarm?: AlarmOptions;
 
@@ -170,6 +198,7 @@ export interface StreamConsumerOptions {
    * Records that reached the failure destination (sum of OnFailureDestinationDeliveredEventCount).
    *
    * @default - threshold 1, 5-minute period, 1 of 1 period
+   * @see https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html#event-source-mapping-metrics
    */
   readonly failureDestinationAlarm?: AlarmOptions;
 

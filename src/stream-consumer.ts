@@ -1,4 +1,5 @@
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -41,6 +42,27 @@ export interface IStreamConsumer extends IConstruct {
 
   /** Dropped-or-lost records alarm. */
   readonly droppedRecordsAlarm?: cloudwatch.Alarm;
+
+  /** Saved Logs Insights queries on the change log (empty for your own function or `createLogQueries: false`). */
+  readonly logQueries: logs.QueryDefinition[];
+
+  /** The metric filter counting change lines per event name: created when a dashboard first shows this consumer. */
+  readonly changeLogMetricFilter?: logs.MetricFilter;
+
+  /**
+   * Adds this consumer's rows (lag, invocations, errors, throttles, duration, mapping event counts, change log
+   * per event name, alarms) to a dashboard.
+   */
+  addToDashboard(dashboard: cloudwatch.Dashboard): void;
+
+  /**
+   * Grants the least the replay command (`cdk-stream-triggered-table replay`) needs.
+   *
+   * It may invoke the function; list the failure bucket, read and delete the objects under `aws/lambda/` and copy them to
+   * `replayed/aws/lambda/` (with the bucket's key); or, for a queue, receive and delete its messages and read
+   * the stream back. Refused when the failure destination is `FailureDestination.none()`.
+   */
+  grantReplay(grantee: iam.IGrantable): void;
 
   /** Age of the last record of each batch when it was sent (ms); Maximum by default. */
   metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
@@ -118,6 +140,9 @@ export class StreamConsumer extends Construct implements IStreamConsumer {
   /** Dropped-or-lost records alarm. */
   public readonly droppedRecordsAlarm?: cloudwatch.Alarm;
 
+  /** Saved Logs Insights queries on the change log (empty for your own function or `createLogQueries: false`). */
+  public readonly logQueries: logs.QueryDefinition[];
+
   private readonly wiring: ConsumerWiring;
 
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
@@ -135,7 +160,36 @@ export class StreamConsumer extends Construct implements IStreamConsumer {
     this.throttlesAlarm = this.wiring.throttlesAlarm;
     this.failureDestinationAlarm = this.wiring.failureDestinationAlarm;
     this.droppedRecordsAlarm = this.wiring.droppedRecordsAlarm;
+    this.logQueries = this.wiring.logQueries;
     props.table._registerConsumer(this);
+    // The table's page shows every consumer of its stream.
+    if (props.table.dashboard) {
+      this.addToDashboard(props.table.dashboard);
+    }
+  }
+
+  /** The metric filter counting change lines per event name: created when a dashboard first shows this consumer. */
+  public get changeLogMetricFilter(): logs.MetricFilter | undefined {
+    return this.wiring.changeLogMetricFilter;
+  }
+
+  /**
+   * Adds this consumer's rows (lag, invocations, errors, throttles, duration, mapping event counts, change log
+   * per event name, alarms) to a dashboard.
+   */
+  public addToDashboard(dashboard: cloudwatch.Dashboard): void {
+    this.wiring.addToDashboard(dashboard);
+  }
+
+  /**
+   * Grants the least the replay command (`cdk-stream-triggered-table replay`) needs.
+   *
+   * It may invoke the function; list the failure bucket, read and delete the objects under `aws/lambda/` and copy them to
+   * `replayed/aws/lambda/` (with the bucket's key); or, for a queue, receive and delete its messages and read
+   * the stream back. Refused when the failure destination is `FailureDestination.none()`.
+   */
+  public grantReplay(grantee: iam.IGrantable): void {
+    this.wiring.grantReplay(grantee);
   }
 
   /** Age of the last record of each batch when it was sent (ms); Maximum by default. */

@@ -13,6 +13,7 @@ export interface StreamTriggeredTableProps extends StreamConsumerOptions {
    * Partition key of the new table. Required unless `existingTable` is given.
    *
    * @default - none; give this or `existingTable`
+   * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.CoreComponents.html#HowItWorks.CoreComponents.PrimaryKey
    */
   readonly partitionKey?: dynamodb.Attribute;
 
@@ -34,6 +35,7 @@ export interface StreamTriggeredTableProps extends StreamConsumerOptions {
    * Billing of the new table.
    *
    * @default dynamodb.Billing.onDemand()
+   * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/capacity-mode.html
    */
   readonly billing?: dynamodb.Billing;
 
@@ -41,6 +43,7 @@ export interface StreamTriggeredTableProps extends StreamConsumerOptions {
    * Encryption at rest of the new table (DynamoDB always encrypts at rest).
    *
    * @default dynamodb.TableEncryptionV2.dynamoOwnedKey()
+   * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/EncryptionAtRest.html
    */
   readonly encryption?: dynamodb.TableEncryptionV2;
 
@@ -48,6 +51,7 @@ export interface StreamTriggeredTableProps extends StreamConsumerOptions {
    * Point-in-time recovery of the new table.
    *
    * @default true
+   * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/PointInTimeRecovery.html
    */
   readonly pointInTimeRecovery?: boolean;
 
@@ -55,6 +59,7 @@ export interface StreamTriggeredTableProps extends StreamConsumerOptions {
    * Deletion protection of the new table.
    *
    * @default false
+   * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/WorkingWithTables.Basics.html#WorkingWithTables.Basics.DeletionProtection
    */
   readonly deletionProtection?: boolean;
 
@@ -71,6 +76,7 @@ export interface StreamTriggeredTableProps extends StreamConsumerOptions {
    * TTL appear in the stream as REMOVE records marked with the DynamoDB service identity.
    *
    * @default - no TTL
+   * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/TTL.html
    */
   readonly timeToLiveAttribute?: string;
 
@@ -92,6 +98,20 @@ export interface StreamTriggeredTableProps extends StreamConsumerOptions {
    * so that filters can be checked at synth time.
    *
    * @default dynamodb.StreamViewType.NEW_AND_OLD_IMAGES (new table); not checked (existing table)
+   * @see https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_StreamSpecification.html
    */
   readonly streamViewType?: dynamodb.StreamViewType;
+
+  // ---- Operations ----
+
+  /**
+   * A CloudWatch dashboard for the stream: per consumer, iterator age against `maxRecordAge`,
+   * invocations, errors, throttles, duration p99, the mapping's event counts, the change log's records
+   * per event name and the alarms' state. Consumers added with `addConsumer` get their rows on it too.
+   * Off by default: a dashboard costs money, and the change-log metric filter it reads publishes custom
+   * metrics. Use `addToDashboard` to put the same rows on a dashboard of your own.
+   *
+   * @default false
+   */
+  readonly dashboard?: boolean;
 }

@@ -1,16 +1,18 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { ConsumedStream, ConsumerWiring } from './consumer-wiring';
+import { TABLE_DEFAULTS } from './defaults';
 import { IStreamConsumer, StreamConsumer } from './stream-consumer';
 import { StreamConsumerOptions } from './stream-consumer-options';
 import { countStreamReadersAtSynth } from './stream-readers';
 import { StreamTriggeredTableProps } from './stream-triggered-table-props';
-import { DEFAULT_STREAM_VIEW_TYPE, validateTableProps } from './validation';
+import { validateTableProps } from './validation';
 
 
 /**
@@ -58,6 +60,12 @@ export class StreamTriggeredTable extends Construct implements IStreamConsumer {
   /** Dropped-or-lost records alarm. */
   public readonly droppedRecordsAlarm?: cloudwatch.Alarm;
 
+  /** Saved Logs Insights queries on the change log (empty for your own function or `createLogQueries: false`). */
+  public readonly logQueries: logs.QueryDefinition[];
+
+  /** The stream's dashboard, with `dashboard: true`. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+
   /**
    * What a consumer needs to know about this table's stream.
    *
@@ -71,7 +79,7 @@ export class StreamTriggeredTable extends Construct implements IStreamConsumer {
   constructor(scope: Construct, id: string, props: StreamTriggeredTableProps) {
     super(scope, id);
     validateTableProps(props);
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const removalPolicy = props.removalPolicy ?? TABLE_DEFAULTS.removalPolicy;
 
     this.table = props.existingTable ?? new dynamodb.TableV2(this, 'Table', {
       partitionKey: props.partitionKey!,
@@ -79,19 +87,20 @@ export class StreamTriggeredTable extends Construct implements IStreamConsumer {
       tableName: props.tableName,
       billing: props.billing ?? dynamodb.Billing.onDemand(),
       encryption: props.encryption ?? dynamodb.TableEncryptionV2.dynamoOwnedKey(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? true },
-      deletionProtection: props.deletionProtection ?? false,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: props.pointInTimeRecovery ?? TABLE_DEFAULTS.pointInTimeRecovery },
+      deletionProtection: props.deletionProtection ?? TABLE_DEFAULTS.deletionProtection,
       removalPolicy,
       timeToLiveAttribute: props.timeToLiveAttribute,
-      dynamoStream: props.streamViewType ?? DEFAULT_STREAM_VIEW_TYPE,
+      dynamoStream: props.streamViewType ?? TABLE_DEFAULTS.streamViewType,
     });
     this.tableStreamArn = this.table.tableStreamArn!;
     this._stream = {
       table: this.table,
       streamArn: this.tableStreamArn,
       // For an existing table the view type is known only when the user declares it.
-      viewType: props.existingTable ? props.streamViewType : (props.streamViewType ?? DEFAULT_STREAM_VIEW_TYPE),
+      viewType: props.existingTable ? props.streamViewType : (props.streamViewType ?? TABLE_DEFAULTS.streamViewType),
       removalPolicy,
+      partitionKeyName: props.existingTable ? undefined : props.partitionKey?.name,
     };
 
     // The first consumer lives directly in the table, under the ids it has always had.
@@ -106,6 +115,14 @@ export class StreamTriggeredTable extends Construct implements IStreamConsumer {
     this.throttlesAlarm = this.firstConsumer.throttlesAlarm;
     this.failureDestinationAlarm = this.firstConsumer.failureDestinationAlarm;
     this.droppedRecordsAlarm = this.firstConsumer.droppedRecordsAlarm;
+    this.logQueries = this.firstConsumer.logQueries;
+
+    if (props.dashboard) {
+      this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+        defaultInterval: Duration.hours(3),
+      });
+      this.firstConsumer.addToDashboard(this.dashboard);
+    }
 
     // Counted at synth, when mappings wired by hand elsewhere in the app exist too.
     countStreamReadersAtSynth(this, this.tableStreamArn);
@@ -138,6 +155,31 @@ export class StreamTriggeredTable extends Construct implements IStreamConsumer {
    */
   public _registerConsumer(consumer: StreamConsumer): void {
     this.addedConsumers.push(consumer);
+  }
+
+  /** The metric filter counting change lines per event name: created when a dashboard first shows this consumer. */
+  public get changeLogMetricFilter(): logs.MetricFilter | undefined {
+    return this.firstConsumer.changeLogMetricFilter;
+  }
+
+  /**
+   * Adds the rows of the table's own consumer (lag, invocations, errors, throttles, duration, mapping event
+   * counts, change log per event name, alarms) to a dashboard. Consumers added with `addConsumer` have
+   * their own `addToDashboard`.
+   */
+  public addToDashboard(dashboard: cloudwatch.Dashboard): void {
+    this.firstConsumer.addToDashboard(dashboard);
+  }
+
+  /**
+   * Grants the least the replay command (`cdk-stream-triggered-table replay`) needs.
+   *
+   * It may invoke the function; list the failure bucket, read and delete the objects under `aws/lambda/` and copy them to
+   * `replayed/aws/lambda/` (with the bucket's key); or, for a queue, receive and delete its messages and read
+   * the stream back. For the table's own consumer (added consumers have their own). Refused when the failure destination is `FailureDestination.none()`.
+   */
+  public grantReplay(grantee: iam.IGrantable): void {
+    this.firstConsumer.grantReplay(grantee);
   }
 
   /** Age of the last record of each batch when it was sent (ms); Maximum by default. */

@@ -102,6 +102,8 @@ export function everyOption(stack: Stack): StreamTriggeredTable {
     throttlesAlarm: { evaluationPeriods: 1 },
     failureDestinationAlarm: { description: 'Orders reached the failure bucket' },
     droppedRecordsAlarm: { period: Duration.minutes(1) },
+    createLogQueries: true,
+    dashboard: true,
   });
 }
 

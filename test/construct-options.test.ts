@@ -126,6 +126,28 @@ describe('failure destinations', () => {
     expect(statements.some((s: any) => [s.Action].flat().some((a: string) => a === 's3:GetObject*' || a === 's3:DeleteObject*'))).toBe(false);
   });
 
+  test('failure bucket writes are conditioned on the bucket\'s account (a taken-over bucket name gets nothing)', () => {
+    const ownAccount = synth({ partitionKey: PK }).template;
+    const own = onlyResource(ownAccount, 'AWS::IAM::Policy').Properties.PolicyDocument.Statement
+      .filter((s: any) => String(s.Action).startsWith('s3:'));
+    expect(own.map((s: any) => [s.Action, s.Condition])).toEqual([
+      ['s3:ListBucket', { StringEquals: { 's3:ResourceAccount': '123456789012' } }],
+      ['s3:PutObject', { StringEquals: { 's3:ResourceAccount': '123456789012' } }],
+    ]);
+    // An imported bucket declared in another account: that account is the one expected to own it.
+    const { template } = synth({ partitionKey: PK }, (stack) => ({
+      failureDestination: FailureDestination.bucket(s3.Bucket.fromBucketAttributes(stack, 'Central', {
+        bucketName: 'central-failed-records', account: '210987654321',
+      })),
+    }));
+    const imported = onlyResource(template, 'AWS::IAM::Policy').Properties.PolicyDocument.Statement
+      .filter((s: any) => String(s.Action).startsWith('s3:'));
+    expect(imported.map((s: any) => s.Condition)).toEqual([
+      { StringEquals: { 's3:ResourceAccount': '210987654321' } },
+      { StringEquals: { 's3:ResourceAccount': '210987654321' } },
+    ]);
+  });
+
   test('new bucket options: expiration, KMS key, access logs, name', () => {
     const { template } = synth({ partitionKey: PK }, (stack) => ({
       failureDestination: FailureDestination.newBucket({

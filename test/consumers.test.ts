@@ -12,6 +12,9 @@ import {
 } from '../src';
 import { newStack, PK } from './helpers';
 
+/** Failure records go only to a bucket of the stack's own account (bucket names can be taken over). */
+const OWN_ACCOUNT = { StringEquals: { 's3:ResourceAccount': '123456789012' } };
+
 const STREAM_WARNING = 'cdk-stream-triggered-table:moreThanTwoConsumers';
 
 /** A function of the user's, as a projection or notification would be. */
@@ -51,6 +54,8 @@ describe('a table with a second consumer', () => {
       'AWS::S3::BucketPolicy': 2,
       'AWS::Lambda::EventSourceMapping': 2,
       'AWS::CloudWatch::Alarm': 10,
+      // The saved change-log queries (free, on by default).
+      'AWS::Logs::QueryDefinition': 8,
     });
   });
 
@@ -113,8 +118,8 @@ describe('a table with a second consumer', () => {
         },
         { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: streamArn },
         { Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Effect: 'Allow', Resource: streamArn },
-        { Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] } },
-        { Action: 's3:PutObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/aws/lambda/*']] } },
+        { Action: 's3:ListBucket', Effect: 'Allow', Resource: { 'Fn::GetAtt': [bucket, 'Arn'] }, Condition: OWN_ACCOUNT },
+        { Action: 's3:PutObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/aws/lambda/*']] }, Condition: OWN_ACCOUNT },
       ]);
     }
   });
@@ -231,7 +236,7 @@ describe('consumer options', () => {
     const policy = resources(template, 'AWS::IAM::Policy')[logicalId(projector.role!.node.findChild('DefaultPolicy'))];
     expect(policy.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([
       { Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], Effect: 'Allow', Resource: streamArn },
-      { Action: 's3:PutObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(projection.failureBucket!), 'Arn'] }, '/aws/lambda/*']] } },
+      { Action: 's3:PutObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(projection.failureBucket!), 'Arn'] }, '/aws/lambda/*']] }, Condition: OWN_ACCOUNT },
     ]));
   });
 
@@ -247,8 +252,8 @@ describe('consumer options', () => {
       .toEqual({ OnFailure: { Destination: bucketArn } });
     const policy = resources(template, 'AWS::IAM::Policy')[logicalId(projection.handlerFunction.role!.node.findChild('DefaultPolicy'))];
     expect(policy.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([
-      { Action: 's3:ListBucket', Effect: 'Allow', Resource: bucketArn },
-      { Action: 's3:PutObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [bucketArn, '/aws/lambda/*']] } },
+      { Action: 's3:ListBucket', Effect: 'Allow', Resource: bucketArn, Condition: OWN_ACCOUNT },
+      { Action: 's3:PutObject', Effect: 'Allow', Resource: { 'Fn::Join': ['', [bucketArn, '/aws/lambda/*']] }, Condition: OWN_ACCOUNT },
     ]));
     // The failure-destination alarm of each consumer still counts only its own mapping's records.
     expect(projection.failureDestinationAlarm).toBeDefined();
