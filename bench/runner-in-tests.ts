@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -33,18 +33,20 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
 
   // 1. A jest suite, three ways, alternating.
   const files = options.quick ? 4 : 10;
-  const suite = await alternate(['ours', 'shelf-puts-only', 'runner-per-file'] as const, options.runs, async (contender) => {
+  const suite = await alternate(['ours', 'ours-from-assembly', 'shelf-puts-only', 'runner-per-file'] as const, options.runs, async (contender) => {
     const ms = jestSuite(contender, files);
     options.log(`jest suite, ${contender}: ${(ms / 1000).toFixed(1)} s`);
     return { wall: ms };
   });
   const scenario = `jest suite, ${files} files x 3 tests, 2 workers`;
-  for (const c of ['ours', 'shelf-puts-only', 'runner-per-file'] as const) {
+  for (const c of ['ours', 'ours-from-assembly', 'shelf-puts-only', 'runner-per-file'] as const) {
     measurements.push(measurement(section, scenario, c, 'wall time', 'ms', suite[c].wall));
   }
   const vsShelf = ratio(section, scenario, 'ours / @shelf/jest-dynamodb (puts only)', 'wall time', suite.ours.wall, suite['shelf-puts-only'].wall);
   const perFile = ratio(section, scenario, 'one runner per file / ours', 'wall time', suite['runner-per-file'].wall, suite.ours.wall);
-  ratios.push(vsShelf, perFile);
+  const fromAssembly = ratio(section, scenario, 'ours, reading a synthesized assembly / @shelf/jest-dynamodb (puts only)', 'wall time',
+    suite['ours-from-assembly'].wall, suite['shelf-puts-only'].wall);
+  ratios.push(vsShelf, fromAssembly, perFile);
   goal('a jest suite using the runner: at most 1.5x the same suite doing only puts on @shelf/jest-dynamodb', vsShelf.median <= 1.5,
     `${vsShelf.median.toFixed(2)}x`);
   goal('and at least 3x faster than one runner per test file', perFile.median >= 3, `${perFile.median.toFixed(2)}x`);
@@ -95,44 +97,42 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
     await engine.stop();
   }
 
-  // 5-6. A runner with its own engine, as the CLI runs: idle CPU (1 and 20 tables), start and memory (20 tables).
+  // 5-6. The CLI, as a user runs it on a synthesized app: its start, then (one record through every table, so
+  // every function is warm) the memory and idle CPU of all its processes: the runner, DynamoDB Local, workers.
   for (const tables of [1, 20]) {
     const idleSeconds = options.quick ? 5 : 15;
     const cpu: number[] = [];
     const startMs: number[] = [];
+    const memoryAtStart: number[] = [];
     const memory: number[] = [];
-    for (let round = 0; round < (options.quick ? 1 : Math.min(3, options.runs)); round++) {
-      const app = ordersApp(tables);
-      const assembly = app.synth();
-      const t0 = performance.now();
-      const runner = await LocalRunner.start({ app: { synth: () => assembly, node: app.node } });
-      startMs.push(performance.now() - t0);
-      try {
-        // Every function warm (one record each), as after a test wrote to every table.
-        await Promise.all(runner.tables.map((t) => t.put({ pk: 'warm' })));
-        await runner.waitForIdle();
-        memory.push(residentMiB(processTree(process.pid)));
-        await sleep(3000); // past the readers' full-rate polls
-        const pids = processTree(process.pid);
-        const before = cpuSeconds(pids);
-        const wall0 = performance.now();
-        await sleep(idleSeconds * 1000);
-        cpu.push((cpuSeconds(pids) - before) / ((performance.now() - wall0) / 1000) * 100);
-      } finally {
-        await runner.stop();
+    const assembly = mkdtempSync(path.join(tmpdir(), 'bench-cli-'));
+    try {
+      ordersApp(tables, assembly).synth();
+      const seed = path.join(assembly, 'seed.json');
+      writeFileSync(seed, JSON.stringify(Object.fromEntries(ordersIds(tables).map((id) => [id, [{ pk: 'warm' }]]))));
+      for (let round = 0; round < (options.quick ? 1 : Math.min(3, options.runs)); round++) {
+        const figures = await idleCli(assembly, seed, tables, idleSeconds);
+        startMs.push(figures.startMs);
+        memoryAtStart.push(figures.memoryAtStartMiB);
+        memory.push(figures.memoryMiB);
+        cpu.push(figures.cpuPercent);
       }
+    } finally {
+      rmSync(assembly, { recursive: true, force: true });
     }
-    const label = `an idle runner with ${tables} stream-triggered table${tables === 1 ? '' : 's'}, all processes`;
+    const label = `the CLI on an app of ${tables} stream-triggered table${tables === 1 ? '' : 's'}, all its processes`;
     measurements.push(
-      measurement(section, label, 'ours', 'CPU', '% of a core', cpu),
-      measurement(section, label, 'ours', 'LocalRunner.start (own DynamoDB Local)', 'ms', startMs),
+      measurement(section, label, 'ours', 'start (own DynamoDB Local)', 'ms', startMs),
+      measurement(section, label, 'ours', 'resident memory after start', 'MiB', memoryAtStart),
       measurement(section, label, 'ours', 'resident memory, every function warm', 'MiB', memory),
+      measurement(section, label, 'ours', 'CPU while idle', '% of a core', cpu),
     );
     const cpuGoal = tables === 1 ? 2 : 5;
     goal(`CPU of an idle runner, ${tables} table${tables === 1 ? '' : 's'}: under ${cpuGoal}% of a core`, median(cpu) < cpuGoal, `${median(cpu).toFixed(1)}%`);
     if (tables === 20) {
       goal('an app with 20 stream-triggered tables: start at most 3 s', median(startMs) <= 3000, `${median(startMs).toFixed(0)} ms`);
-      goal('and at most 600 MiB for all its processes', median(memory) <= 600, `${median(memory).toFixed(0)} MiB`);
+      goal('and at most 600 MiB for all its processes', median(memory) <= 600,
+        `${median(memory).toFixed(0)} MiB with every function warm (${median(memoryAtStart).toFixed(0)} MiB after start, before any invocation)`);
     }
   }
 
@@ -140,12 +140,13 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
     'Jest suite: generated test files (JavaScript, so no transpiler is measured), each synthesizing a one-table app in process; '
     + '`ours` uses the preset (one DynamoDB Local for the run) and LocalRunner, each test puts one item, waits for idle and reads the '
     + 'change log; `shelf-puts-only` is @shelf/jest-dynamodb\'s preset with the same table and tests doing only PutItem + GetItem; '
+    + '`ours-from-assembly` is `ours` on an assembly synthesized before jest (the test files load no aws-cdk-lib, as after `cdk synth`); '
     + '`runner-per-file` is ours without the preset (each file starts a DynamoDB Local of its own). Wall time of the whole jest process, '
     + '`--maxWorkers=2`.',
     'Latencies: one PutItem every 50 ms with an SDK client on `runner.endpoint`; put -> handler is the bundled handler\'s log timestamp '
     + 'minus the time the put started; put -> waitForIdle() is from the put\'s start to waitForIdle() resolving, one put at a time.',
-    'Idle CPU and memory: every process of the bench (the runner, DynamoDB Local\'s JVM, one worker per function), read from /proc; '
-    + 'CPU over an idle period after every function ran once.',
+    'Idle CPU and memory: the CLI on a synthesized app, every one of its processes (the runner, DynamoDB Local\'s JVM, one worker per '
+    + 'function once it ran), read from /proc; CPU over an idle period after every function ran once.',
   );
   return {
     id: 'runner-in-tests',
@@ -157,17 +158,59 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
   };
 }
 
-/** An app of `tables` stream-triggered tables with the bundled handler, as a test file builds it. */
-function ordersApp(tables: number): App {
-  const app = new App();
+/** The ids of the tables of `ordersApp(tables)`. */
+function ordersIds(tables: number): string[] {
+  return Array.from({ length: tables }, (_, i) => (tables === 1 ? 'Orders' : `Orders${i}`));
+}
+
+/** An app of `tables` stream-triggered tables with the bundled handler, as a test file builds it (or `cdk synth`, into `outdir`). */
+function ordersApp(tables: number, outdir?: string): App {
+  const app = outdir ? new App({ outdir, context: { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true } }) : new App();
   const stack = new Stack(app, 'Bench');
-  for (let i = 0; i < tables; i++) {
-    new StreamTriggeredTable(stack, tables === 1 ? 'Orders' : `Orders${i}`, {
+  for (const id of ordersIds(tables)) {
+    new StreamTriggeredTable(stack, id, {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       createAlarms: false,
     });
   }
   return app;
+}
+
+/**
+ * Starts the CLI on an assembly with a seed of one item per table; start is until it prints its endpoints;
+ * once every function printed its change line, memory is read, then CPU over `idleSeconds` of idleness.
+ */
+async function idleCli(assembly: string, seed: string, tables: number, idleSeconds: number): Promise<{
+  startMs: number; memoryAtStartMiB: number; memoryMiB: number; cpuPercent: number;
+}> {
+  const started = performance.now();
+  const cli = spawn(process.execPath, [path.join(root, 'assets', 'local-runner', 'cli.js'), '--cdk-out', assembly, '--seed', seed,
+    '--out', path.join(assembly, 'out')], { cwd: assembly, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  cli.stdout.on('data', (d) => { stdout += d; });
+  cli.stderr.on('data', () => {});
+  const until = async (what: string, ready: () => boolean) => {
+    for (const deadline = Date.now() + 120_000; !ready(); await sleep(10)) {
+      if (Date.now() > deadline || cli.exitCode !== null) throw new Error(`the CLI did not get to ${what}: ${stdout.slice(-2000)}`);
+    }
+  };
+  try {
+    await until('its start', () => stdout.includes('DynamoDB Local: '));
+    const startMs = performance.now() - started;
+    const memoryAtStartMiB = residentMiB(processTree(cli.pid!));
+    await until('a change line of every table', () => (stdout.match(/"message":"change"/g) ?? []).length >= tables);
+    await sleep(5000); // past the readers' full-rate polls
+    const memoryMiB = residentMiB(processTree(cli.pid!));
+    const pids = processTree(cli.pid!);
+    const before = cpuSeconds(pids);
+    const wall0 = performance.now();
+    await sleep(idleSeconds * 1000);
+    const cpuPercent = ((cpuSeconds(pids) - before) / ((performance.now() - wall0) / 1000)) * 100;
+    return { startMs, memoryAtStartMiB, memoryMiB, cpuPercent };
+  } finally {
+    cli.kill('SIGINT');
+    await new Promise((resolve) => cli.once('exit', resolve));
+  }
 }
 
 async function latenciesOf(runner: LocalRunner, writes: number): Promise<{ toHandler: number[]; toIdle: number[] }> {
@@ -198,7 +241,7 @@ async function latenciesOf(runner: LocalRunner, writes: number): Promise<{ toHan
   return { toHandler, toIdle };
 }
 
-type Contender = 'ours' | 'shelf-puts-only' | 'runner-per-file';
+type Contender = 'ours' | 'ours-from-assembly' | 'shelf-puts-only' | 'runner-per-file';
 
 /** Writes a jest project of `files` test files for the contender, runs jest on it, returns the wall time in ms. */
 function jestSuite(contender: Contender, files: number): number {
@@ -213,7 +256,10 @@ function jestSuite(contender: Contender, files: number): number {
       symlinkSync(path.join(root, 'node_modules', name), path.join(modules, name), 'dir');
     }
     const config: Record<string, unknown> = { testEnvironment: 'node', testMatch: ['**/*.test.js'] };
-    if (contender === 'ours') config.preset = 'cdk-stream-triggered-table/jest';
+    // The preset's own port setting; its tests connect to it (3.x sets no endpoint variable).
+    const shelfPort = 18_000 + Math.floor(Math.random() * 1000);
+    if (contender === 'ours' || contender === 'ours-from-assembly') config.preset = 'cdk-stream-triggered-table/jest';
+    if (contender === 'ours-from-assembly') ordersApp(1, path.join(project, 'cdk.out')).synth();
     if (contender === 'runner-per-file') config.testTimeout = 60_000;
     if (contender === 'shelf-puts-only') {
       config.preset = '@shelf/jest-dynamodb';
@@ -225,13 +271,16 @@ function jestSuite(contender: Contender, files: number): number {
           BillingMode: 'PAY_PER_REQUEST',
           StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
         }],
-        port: 18_000 + Math.floor(Math.random() * 1000),
+        port: shelfPort,
         // The jar of the package this project already has: nothing is downloaded.
         installerConfig: { installPath: path.join(root, 'node_modules', 'amplify-dynamodb-simulator', 'emulator') },
       })};\n`);
     }
     writeFileSync(path.join(project, 'jest.config.js'), `module.exports = ${JSON.stringify(config)};\n`);
-    for (let i = 0; i < files; i++) writeFileSync(path.join(project, `orders-${i}.test.js`), contender === 'shelf-puts-only' ? SHELF_TEST(i) : RUNNER_TEST);
+    for (let i = 0; i < files; i++) {
+      writeFileSync(path.join(project, `orders-${i}.test.js`), contender === 'shelf-puts-only' ? SHELF_TEST(i, shelfPort)
+        : contender === 'ours-from-assembly' ? RUNNER_FROM_ASSEMBLY_TEST : RUNNER_TEST);
+    }
     const started = performance.now();
     const env = { ...process.env };
     delete env[SHARED_DYNAMODB_ENDPOINT_VARIABLE];
@@ -270,11 +319,30 @@ for (const i of [1, 2, 3]) {
 }
 `;
 
-const SHELF_TEST = (file: number) => `const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+/** The same tests on an assembly synthesized before jest (`cdk synth`): the test file loads no aws-cdk-lib. */
+const RUNNER_FROM_ASSEMBLY_TEST = `const path = require('path');
+const { LocalRunner } = require('cdk-stream-triggered-table/local');
+
+let runner;
+beforeAll(async () => {
+  runner = await LocalRunner.start({ cdkOut: path.join(__dirname, 'cdk.out') });
+});
+afterAll(() => runner && runner.stop());
+
+for (const i of [1, 2, 3]) {
+  test('order ' + i + ' is in the change log', async () => {
+    await runner.table('Orders').put({ pk: 'order#' + i, status: 'NEW' });
+    await runner.waitForIdle();
+    expect(runner.table('Orders').changes().filter((c) => c.keys.pk === 'order#' + i)).toHaveLength(1);
+  });
+}
+`;
+
+const SHELF_TEST = (file: number, port: number) => `const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
 const { DynamoDBDocumentClient, GetCommand, PutCommand } = require('@aws-sdk/lib-dynamodb');
 
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({
-  endpoint: process.env.MOCK_DYNAMODB_ENDPOINT, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  endpoint: 'http://localhost:${port}', region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 }));
 afterAll(() => client.destroy());
 

@@ -84,7 +84,11 @@ export interface LocalRunnerOptions {
    * the runner's `endpoint` (yours, the functions', `LocalTable`'s) is read at once, whatever the interval.
    */
   readonly pollIntervalMs?: number;
-  /** The longest pause of a reader whose shard has been empty for a while (writes through `endpoint` still wake it). Default 2,000 ms. */
+  /**
+   * The longest pause of a reader whose shard has been empty for a while (writes through the runner's
+   * `endpoint` wake it at once; `waitForIdle()` wakes every reader). Default 10,000 ms, or 1,000 ms with an
+   * `endpoint` of yours, which other clients may write to directly.
+   */
   readonly idlePollIntervalMs?: number;
   /** Backoff between retries of a failing batch. Default 100 ms doubling up to 2 s. */
   readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };
@@ -952,7 +956,9 @@ export class LocalRunner {
       destination,
       clock: this.options.clock,
       pollIntervalMs: this.options.pollIntervalMs,
-      idlePollIntervalMs: this.options.idlePollIntervalMs,
+      // Every write through the runner's endpoint wakes the readers, so idle ones need not poll often; a
+      // DynamoDB Local of the user's may be written to by others, straight: its readers idle at 1 s.
+      idlePollIntervalMs: this.options.idlePollIntervalMs ?? (this.options.endpoint ? 1000 : 10_000),
       doorbell: this.engines.doorbell,
       retryBackoff: this.options.retryBackoff,
       onActivity: (activity) => {
