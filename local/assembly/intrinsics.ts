@@ -1,3 +1,5 @@
+import { isPlainObject } from '../../src/shared/is-plain-object';
+
 export interface CloudFormationTemplate {
   readonly Parameters?: Record<string, { Type?: string; Default?: unknown; [k: string]: unknown }>;
   readonly Conditions?: Record<string, unknown>;
@@ -102,7 +104,7 @@ function resolve(value: unknown, ctx: TemplateContext): unknown {
     return value;
   }
   if (Array.isArray(value)) return value.map((element) => resolve(element, ctx)).filter((element) => element !== NO_VALUE);
-  if (!isObject(value)) return value;
+  if (!isPlainObject(value)) return value;
 
   const intrinsic = intrinsicOf(value);
   if (intrinsic) {
@@ -163,7 +165,7 @@ const INTRINSICS: Record<string, Intrinsic> = {
     const [template, variables] = Array.isArray(argument)
       ? argumentsOf(argument, 2, 'Fn::Sub', 'a template string and a map of variables', expression)
       : [argument, {}];
-    if (typeof template !== 'string' || !isObject(variables)) {
+    if (typeof template !== 'string' || !isPlainObject(variables)) {
       throw new UnresolvableError(expression, 'Fn::Sub takes a template string, or [template string, map of variables]');
     }
     const substituted = template.replace(/\$\{([^}]*)\}/g, (_, name: string) => {
@@ -212,7 +214,7 @@ const INTRINSICS: Record<string, Intrinsic> = {
     }
     const [mapName, topKey, secondKey] = argument.slice(0, 3).map((key) => resolveString(key, ctx));
     const options = argument[3];
-    const hasDefault = isObject(options) && Object.hasOwn(options, 'DefaultValue');
+    const hasDefault = isPlainObject(options) && Object.hasOwn(options, 'DefaultValue');
     const missing = (reason: string) => {
       if (hasDefault) return resolve(options.DefaultValue, ctx);
       throw new UnresolvableError(expression, reason);
@@ -311,7 +313,7 @@ function parameterAsReferenced(value: unknown, type: string): unknown {
 }
 
 function evaluateConditionExpression(expression: unknown, ctx: TemplateContext): boolean {
-  const intrinsic = isObject(expression) ? singleKeyOf(expression) : undefined;
+  const intrinsic = isPlainObject(expression) ? singleKeyOf(expression) : undefined;
   const operands = (count: number | undefined, what: string): unknown[] => {
     const argument = intrinsic?.argument;
     if (!Array.isArray(argument) || (count !== undefined ? argument.length !== count : argument.length < 1)) {
@@ -384,7 +386,7 @@ function rejectDynamicReference(text: string, expression: unknown): void {
 function describe(value: unknown): string {
   if (value === NO_VALUE) return 'AWS::NoValue';
   if (Array.isArray(value)) return `the list ${JSON.stringify(value)}`;
-  if (isObject(value)) return `the object ${JSON.stringify(value)}`;
+  if (isPlainObject(value)) return `the object ${JSON.stringify(value)}`;
   if (typeof value === 'string') return `the string ${JSON.stringify(value)}`;
   if (value === undefined) return 'nothing';
   return `${typeof value === 'number' ? 'the number' : typeof value === 'boolean' ? 'the boolean' : 'the value'} ${String(value)}`;
@@ -392,8 +394,4 @@ function describe(value: unknown): string {
 
 function isScalar(value: unknown): value is string | number | boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
