@@ -33,7 +33,9 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
 
   // 1. A jest suite, three ways, alternating.
   const files = options.quick ? 4 : 10;
-  const suite = await alternate(['ours', 'ours-from-assembly', 'shelf-puts-only', 'runner-per-file'] as const, options.runs, async (contender) => {
+  // Each round is four whole jest runs (a minute or more each): three measured rounds, not `runs`.
+  const suiteRounds = Math.min(3, options.runs);
+  const suite = await alternate(['ours', 'ours-from-assembly', 'shelf-puts-only', 'runner-per-file'] as const, suiteRounds, async (contender) => {
     const ms = jestSuite(contender, files);
     options.log(`jest suite, ${contender}: ${(ms / 1000).toFixed(1)} s`);
     return { wall: ms };
@@ -142,7 +144,7 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
     + 'change log; `shelf-puts-only` is @shelf/jest-dynamodb\'s preset with the same table and tests doing only PutItem + GetItem; '
     + '`ours-from-assembly` is `ours` on an assembly synthesized before jest (the test files load no aws-cdk-lib, as after `cdk synth`); '
     + '`runner-per-file` is ours without the preset (each file starts a DynamoDB Local of its own). Wall time of the whole jest process, '
-    + '`--maxWorkers=2`.',
+    + '`--maxWorkers=2`; three measured rounds after a warm-up (each round is four whole jest runs).',
     'Latencies: one PutItem every 50 ms with an SDK client on `runner.endpoint`; put -> handler is the bundled handler\'s log timestamp '
     + 'minus the time the put started; put -> waitForIdle() is from the put\'s start to waitForIdle() resolving, one put at a time.',
     'Idle CPU and memory: the CLI on a synthesized app, every one of its processes (the runner, DynamoDB Local\'s JVM, one worker per '
