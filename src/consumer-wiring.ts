@@ -8,10 +8,11 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AlarmDefaults, createAlarm } from './alarm-factory';
 import { AlarmOptions } from './alarms';
-import { addConsumerWidgets, changeLogRecordsMetric, createChangeLogMetricFilter } from './dashboard';
+import { addConsumerWidgets, createChangeLogMetricFilter } from './dashboard';
 import { MAPPING_DEFAULTS } from './defaults';
 import { FailureDestination, FailureDestinationConfig } from './failure-destination';
 import { createChangeLogQueries } from './log-queries';
+import type { IStreamConsumer } from './stream-consumer';
 import { StreamConsumerOptions } from './stream-consumer-options';
 import { StreamHandler } from './stream-handler';
 import { validateConsumerOptions } from './validation';
@@ -184,22 +185,11 @@ export class ConsumerWiring {
     if (this.logGroup && !this.changeLogMetricFilterCreated) {
       this.changeLogMetricFilterCreated = createChangeLogMetricFilter(this.scope, this.logGroup);
     }
-    const handlerFunction = this.handlerFunction;
-    addConsumerWidgets(dashboard, {
+    addConsumerWidgets(dashboard, this, {
       title: this.scope.node.path,
-      handlerFunction,
-      alarms: this.alarms,
-      iteratorAgeAlarm: this.iteratorAgeAlarm,
       maxRecordAge: this.maxRecordAge.isUnresolved() ? undefined : this.maxRecordAge,
       mappingMetricsEnabled: this.mappingMetricsEnabled,
-      changeLogRecords: this.logGroup ? (eventName) => changeLogRecordsMetric(handlerFunction, eventName) : undefined,
-      metricIteratorAge: (p) => this.metricIteratorAge(p),
-      metricErrors: (p) => this.metricErrors(p),
-      metricThrottles: (p) => this.metricThrottles(p),
-      metricPolledEvents: (p) => this.metricPolledEvents(p),
-      metricFilteredOutEvents: (p) => this.metricFilteredOutEvents(p),
-      metricFailureDestinationDelivered: (p) => this.metricFailureDestinationDelivered(p),
-      metricDroppedEvents: (p) => this.metricDroppedEvents(p),
+      changeLog: this.logGroup !== undefined,
     });
   }
 
@@ -271,5 +261,140 @@ export class ConsumerWiring {
     }
     const id = propName.charAt(0).toUpperCase() + propName.slice(1);
     return createAlarm(this.scope, id, this.prefix + propName, metric, defaults, alarmOptions, options.alarmActions ?? []);
+  }
+}
+
+/**
+ * The members a consumer construct (StreamTriggeredTable for its first consumer, StreamConsumer) exposes of
+ * its wiring, declared once. Not exported from the library: jsii copies them into both classes.
+ *
+ * @internal
+ */
+export abstract class WiredConsumer extends Construct implements IStreamConsumer {
+  /** @internal */
+  protected abstract readonly _wiring: ConsumerWiring;
+
+  /** The function the mapping invokes. */
+  public get handlerFunction(): lambda.IFunction {
+    return this._wiring.handlerFunction;
+  }
+
+  /** The event source mapping from the stream to the function. */
+  public get eventSourceMapping(): lambda.EventSourceMapping {
+    return this._wiring.eventSourceMapping;
+  }
+
+  /** The bucket created to keep failed records, when the failure destination is a new bucket. */
+  public get failureBucket(): s3.Bucket | undefined {
+    return this._wiring.failureBucket;
+  }
+
+  /** The log group of the bundled handler (undefined for a bring-your-own function). */
+  public get logGroup(): logs.ILogGroup | undefined {
+    return this._wiring.logGroup;
+  }
+
+  /** Every alarm created. */
+  public get alarms(): cloudwatch.Alarm[] {
+    return this._wiring.alarms;
+  }
+
+  /** Lag alarm (maximum IteratorAge). */
+  public get iteratorAgeAlarm(): cloudwatch.Alarm | undefined {
+    return this._wiring.iteratorAgeAlarm;
+  }
+
+  /** Function errors alarm. */
+  public get errorsAlarm(): cloudwatch.Alarm | undefined {
+    return this._wiring.errorsAlarm;
+  }
+
+  /** Function throttles alarm. */
+  public get throttlesAlarm(): cloudwatch.Alarm | undefined {
+    return this._wiring.throttlesAlarm;
+  }
+
+  /** Records-sent-to-the-failure-destination alarm. */
+  public get failureDestinationAlarm(): cloudwatch.Alarm | undefined {
+    return this._wiring.failureDestinationAlarm;
+  }
+
+  /** Dropped-or-lost records alarm. */
+  public get droppedRecordsAlarm(): cloudwatch.Alarm | undefined {
+    return this._wiring.droppedRecordsAlarm;
+  }
+
+  /** Saved Logs Insights queries on the change log (empty for your own function or `createLogQueries: false`). */
+  public get logQueries(): logs.QueryDefinition[] {
+    return this._wiring.logQueries;
+  }
+
+  /** The metric filter counting change lines per event name: created when a dashboard first shows this consumer. */
+  public get changeLogMetricFilter(): logs.MetricFilter | undefined {
+    return this._wiring.changeLogMetricFilter;
+  }
+
+  /**
+   * Adds this consumer's rows (lag, invocations, errors, throttles, duration, mapping event counts, change log
+   * per event name, alarms) to a dashboard.
+   */
+  public addToDashboard(dashboard: cloudwatch.Dashboard): void {
+    this._wiring.addToDashboard(dashboard);
+  }
+
+  /**
+   * Grants the least the replay command (`cdk-stream-triggered-table replay`) needs.
+   *
+   * It may invoke the function; list the failure bucket, read and delete the objects under `aws/lambda/` and copy them to
+   * `replayed/aws/lambda/` (with the bucket's key); or, for a queue, receive and delete its messages and read
+   * the stream back. Refused when the failure destination is `FailureDestination.none()`.
+   */
+  public grantReplay(grantee: iam.IGrantable): void {
+    this._wiring.grantReplay(grantee);
+  }
+
+  /** Age of the last record of each batch when it was sent (ms); Maximum by default. */
+  public metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this._wiring.metricIteratorAge(props);
+  }
+
+  /** Function errors (sum). */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this._wiring.metricErrors(props);
+  }
+
+  /** Function throttles (sum). */
+  public metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this._wiring.metricThrottles(props);
+  }
+
+  /** Invocations failed to reach the failure destination (sum of DestinationDeliveryFailures). */
+  public metricDestinationDeliveryFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this._wiring.metricDestinationDeliveryFailures(props);
+  }
+
+  /** Records delivered to the failure destination (needs `mappingMetrics`). */
+  public metricFailureDestinationDelivered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this._wiring.metricFailureDestinationDelivered(props);
+  }
+
+  /** Records dropped by the mapping (needs `mappingMetrics`). */
+  public metricDroppedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this._wiring.metricDroppedEvents(props);
+  }
+
+  /** Records dropped out by filters (needs `mappingMetrics`). */
+  public metricFilteredOutEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this._wiring.metricFilteredOutEvents(props);
+  }
+
+  /** Records polled from the stream (needs `mappingMetrics`). */
+  public metricPolledEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this._wiring.metricPolledEvents(props);
+  }
+
+  /** Records dropped by the mapping plus failed deliveries to the failure destination. */
+  public metricDroppedOrLost(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
+    return this._wiring.metricDroppedOrLost(props);
   }
 }

@@ -3,32 +3,28 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { IStreamConsumer } from './stream-consumer';
 
 /** Namespace and name of the change log's records-per-event-name metric (one metric filter per bundled handler). */
 export const CHANGE_LOG_METRIC_NAMESPACE = 'StreamTriggeredTable';
 export const CHANGE_LOG_METRIC_NAME = 'ChangeLogRecords';
 const EVENT_NAMES = ['INSERT', 'MODIFY', 'REMOVE'];
 
-/** What the dashboard draws for one consumer of a stream. */
-export interface ConsumerDashboardSource {
+/** The consumer's function, alarms and metrics that the dashboard draws. */
+export type DashboardConsumer = Pick<IStreamConsumer, 'handlerFunction' | 'alarms' | 'iteratorAgeAlarm' | 'metricIteratorAge'
+| 'metricErrors' | 'metricThrottles' | 'metricPolledEvents' | 'metricFilteredOutEvents' | 'metricFailureDestinationDelivered'
+| 'metricDroppedEvents'>;
+
+/** How the dashboard draws one consumer of a stream. */
+export interface ConsumerDashboardLayout {
   /** Heading of the consumer's rows (its construct path). */
   readonly title: string;
-  readonly handlerFunction: lambda.IFunction;
-  readonly alarms: cloudwatch.Alarm[];
-  readonly iteratorAgeAlarm?: cloudwatch.Alarm;
   /** The mapping's maxRecordAge, drawn on the iterator age graph; undefined when it is a token. */
   readonly maxRecordAge?: Duration;
   /** The mapping's event counts exist only with `mappingMetrics`. */
   readonly mappingMetricsEnabled: boolean;
-  /** Per-event-name metric of the change log, for the bundled handler. */
-  readonly changeLogRecords?: (eventName: string) => cloudwatch.IMetric;
-  metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
-  metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
-  metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
-  metricPolledEvents(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
-  metricFilteredOutEvents(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
-  metricFailureDestinationDelivered(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
-  metricDroppedEvents(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  /** The bundled handler's change log per event name (its metric filter exists). */
+  readonly changeLog: boolean;
 }
 
 /**
@@ -62,13 +58,13 @@ export function changeLogRecordsMetric(handlerFunction: lambda.IFunction, eventN
  * Adds one consumer's rows: a heading; lag (iterator age against maxRecordAge), invocations with errors and
  * throttles, duration p99; the mapping's event counts and the change log per event name; the alarms' state.
  */
-export function addConsumerWidgets(dashboard: cloudwatch.Dashboard, source: ConsumerDashboardSource): void {
+export function addConsumerWidgets(dashboard: cloudwatch.Dashboard, source: DashboardConsumer, layout: ConsumerDashboardLayout): void {
   const fn = source.handlerFunction;
   const lagAnnotations: cloudwatch.HorizontalAnnotation[] = [];
-  if (source.maxRecordAge) {
+  if (layout.maxRecordAge) {
     lagAnnotations.push({
-      value: source.maxRecordAge.toMilliseconds(),
-      label: `maxRecordAge (${source.maxRecordAge.toHumanString()}): older records go to the failure destination`,
+      value: layout.maxRecordAge.toMilliseconds(),
+      label: `maxRecordAge (${layout.maxRecordAge.toHumanString()}): older records go to the failure destination`,
       color: cloudwatch.Color.RED,
     });
   }
@@ -77,7 +73,7 @@ export function addConsumerWidgets(dashboard: cloudwatch.Dashboard, source: Cons
   }
 
   dashboard.addWidgets(new cloudwatch.TextWidget({
-    markdown: `### ${source.title}\nStream health: lag must stay well under maxRecordAge; records sent to the failure `
+    markdown: `### ${layout.title}\nStream health: lag must stay well under maxRecordAge; records sent to the failure `
       + 'destination or dropped need a replay (see the README).',
     width: 24,
     height: 2,
@@ -102,7 +98,7 @@ export function addConsumerWidgets(dashboard: cloudwatch.Dashboard, source: Cons
     }),
   );
   dashboard.addWidgets(
-    source.mappingMetricsEnabled
+    layout.mappingMetricsEnabled
       ? new cloudwatch.GraphWidget({
         title: 'Event source mapping: records',
         left: [
@@ -120,10 +116,10 @@ export function addConsumerWidgets(dashboard: cloudwatch.Dashboard, source: Cons
         width: 12,
         height: 6,
       }),
-    source.changeLogRecords
+    layout.changeLog
       ? new cloudwatch.GraphWidget({
         title: 'Change log: records per event name',
-        left: EVENT_NAMES.map((eventName) => source.changeLogRecords!(eventName)),
+        left: EVENT_NAMES.map((eventName) => changeLogRecordsMetric(fn, eventName)),
         stacked: true,
         width: 12,
       })

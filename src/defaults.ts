@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { CHANGE_LOG_DEFAULTS } from './shared/change-log-environment';
 
 // The defaults of the construct's props, in one place; each is documented by the prop's `@default`.
 // The bundled handler's own defaults (what it does when a variable is unset) are src/shared/change-log-environment.ts.
@@ -26,9 +27,13 @@ export const MAPPING_DEFAULTS = {
   mappingMetrics: true,
 } as const;
 
-/** Defaults of StreamHandler.bundled() (BundledHandlerOptions). */
+/**
+ * Defaults of StreamHandler.bundled() (BundledHandlerOptions). Its logImages and redactAttributes defaults are the
+ * handler's own (changeLogEnvironment() applies them); so is its log level, which the function's application log
+ * level follows too.
+ */
 export const BUNDLED_HANDLER_DEFAULTS = {
-  logLevel: 'INFO',
+  logLevel: CHANGE_LOG_DEFAULTS.logLevel,
   memorySize: 256,
   timeout: Duration.seconds(30),
   logRetention: logs.RetentionDays.THREE_MONTHS,

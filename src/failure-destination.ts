@@ -200,8 +200,8 @@ class ExistingDestination extends FailureDestination {
  * `aws/lambda/`, and copy each replayed one to `replayed/aws/lambda/` (a move: a later run skips it).
  */
 function grantBucketReplay(bucket: s3.IBucket, grantee: iam.IGrantable): 'records' {
-  // As for the mapping's writes: only a bucket of the expected account, whatever its name has become.
-  const conditions = { StringEquals: { 's3:ResourceAccount': bucket.env.account } };
+  // As for the mapping's writes.
+  const conditions = ownAccountOnly(bucket);
   iam.Grant.addToPrincipal({ grantee, actions: ['s3:ListBucket'], resourceArns: [bucket.bucketArn], conditions });
   iam.Grant.addToPrincipal({
     grantee, actions: ['s3:GetObject', 's3:DeleteObject'], resourceArns: [bucket.arnForObjects('aws/lambda/*')], conditions,
@@ -220,18 +220,16 @@ class LeastPrivilegeS3Destination implements lambda.IEventSourceDlq {
   constructor(private readonly bucket: s3.IBucket) {}
 
   public bind(_target: lambda.IEventSourceMapping, targetHandler: lambda.IFunction): lambda.DlqDestinationConfig {
-    // Bucket names are global and a deleted bucket's name can be taken by another account: the records go
-    // only to a bucket owned by the account the bucket is declared in (this stack's, unless imported with one).
-    const ownAccountOnly = { StringEquals: { 's3:ResourceAccount': this.bucket.env.account } };
+    const conditions = ownAccountOnly(this.bucket);
     targetHandler.addToRolePolicy(new iam.PolicyStatement({
       actions: ['s3:ListBucket'],
       resources: [this.bucket.bucketArn],
-      conditions: ownAccountOnly,
+      conditions,
     }));
     targetHandler.addToRolePolicy(new iam.PolicyStatement({
       actions: ['s3:PutObject'],
       resources: [this.bucket.arnForObjects('aws/lambda/*')],
-      conditions: ownAccountOnly,
+      conditions,
     }));
     // A single PutObject under SSE-KMS needs only a data key (no Decrypt, no ReEncrypt).
     if (this.bucket.encryptionKey && targetHandler.role) {
@@ -239,6 +237,14 @@ class LeastPrivilegeS3Destination implements lambda.IEventSourceDlq {
     }
     return { destination: this.bucket.bucketArn };
   }
+}
+
+/**
+ * Bucket names are global and a deleted bucket's name can be taken by another account: the mapping and the
+ * replay reach only a bucket owned by the account the bucket is declared in (this stack's, unless imported with one).
+ */
+function ownAccountOnly(bucket: s3.IBucket): Record<string, Record<string, unknown>> {
+  return { StringEquals: { 's3:ResourceAccount': bucket.env.account } };
 }
 
 /** The mapping's on-failure destination must be a standard queue or topic. */

@@ -37,8 +37,9 @@ class PatternChecker {
       }
       const here = [...path, key];
       this.checkKey(key, path, here);
-      if (fieldValueProblem(value)) {
-        this.fail(here, `${fieldValueProblem(value)}, got ${preview(value)}; write ${JSON.stringify({ [key]: [value] })}`);
+      const shapeProblem = fieldValueProblem(value);
+      if (shapeProblem) {
+        this.fail(here, `${shapeProblem}, got ${preview(value)}; write ${JSON.stringify({ [key]: [value] })}`);
       }
       if (Array.isArray(value)) {
         this.leaf(value, here);

@@ -4,7 +4,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct, IConstruct } from 'constructs';
-import { ConsumerWiring } from './consumer-wiring';
+import { ConsumerWiring, WiredConsumer } from './consumer-wiring';
 import { StreamConsumerOptions } from './stream-consumer-options';
 import type { StreamTriggeredTable } from './stream-triggered-table';
 
@@ -106,134 +106,22 @@ export interface StreamConsumerProps extends StreamConsumerOptions {
  * a role that reads this stream only. Its log group and failure bucket follow the table's removal policy.
  * Create it with `table.addConsumer(id, options)`.
  */
-export class StreamConsumer extends Construct implements IStreamConsumer {
+export class StreamConsumer extends WiredConsumer implements IStreamConsumer {
   /** The table whose stream this consumer reads. */
   public readonly table: StreamTriggeredTable;
 
-  /** The function the mapping invokes. */
-  public readonly handlerFunction: lambda.IFunction;
-
-  /** The event source mapping from the stream to the function. */
-  public readonly eventSourceMapping: lambda.EventSourceMapping;
-
-  /** The bucket created to keep failed records, when the failure destination is a new bucket. */
-  public readonly failureBucket?: s3.Bucket;
-
-  /** The log group of the bundled handler (undefined for a bring-your-own function). */
-  public readonly logGroup?: logs.ILogGroup;
-
-  /** Every alarm created. */
-  public readonly alarms: cloudwatch.Alarm[];
-
-  /** Lag alarm (maximum IteratorAge). */
-  public readonly iteratorAgeAlarm?: cloudwatch.Alarm;
-
-  /** Function errors alarm. */
-  public readonly errorsAlarm?: cloudwatch.Alarm;
-
-  /** Function throttles alarm. */
-  public readonly throttlesAlarm?: cloudwatch.Alarm;
-
-  /** Records-sent-to-the-failure-destination alarm. */
-  public readonly failureDestinationAlarm?: cloudwatch.Alarm;
-
-  /** Dropped-or-lost records alarm. */
-  public readonly droppedRecordsAlarm?: cloudwatch.Alarm;
-
-  /** Saved Logs Insights queries on the change log (empty for your own function or `createLogQueries: false`). */
-  public readonly logQueries: logs.QueryDefinition[];
-
-  private readonly wiring: ConsumerWiring;
+  /** @internal */
+  protected readonly _wiring: ConsumerWiring;
 
   constructor(scope: Construct, id: string, props: StreamConsumerProps) {
     super(scope, id);
     this.table = props.table;
     // Messages name the consumer, so that an error is traced to the right one of several.
-    this.wiring = new ConsumerWiring(this, props.table._stream, props, `consumer ${id}: `);
-    this.handlerFunction = this.wiring.handlerFunction;
-    this.eventSourceMapping = this.wiring.eventSourceMapping;
-    this.failureBucket = this.wiring.failureBucket;
-    this.logGroup = this.wiring.logGroup;
-    this.alarms = this.wiring.alarms;
-    this.iteratorAgeAlarm = this.wiring.iteratorAgeAlarm;
-    this.errorsAlarm = this.wiring.errorsAlarm;
-    this.throttlesAlarm = this.wiring.throttlesAlarm;
-    this.failureDestinationAlarm = this.wiring.failureDestinationAlarm;
-    this.droppedRecordsAlarm = this.wiring.droppedRecordsAlarm;
-    this.logQueries = this.wiring.logQueries;
+    this._wiring = new ConsumerWiring(this, props.table._stream, props, `consumer ${id}: `);
     props.table._registerConsumer(this);
     // The table's page shows every consumer of its stream.
     if (props.table.dashboard) {
       this.addToDashboard(props.table.dashboard);
     }
-  }
-
-  /** The metric filter counting change lines per event name: created when a dashboard first shows this consumer. */
-  public get changeLogMetricFilter(): logs.MetricFilter | undefined {
-    return this.wiring.changeLogMetricFilter;
-  }
-
-  /**
-   * Adds this consumer's rows (lag, invocations, errors, throttles, duration, mapping event counts, change log
-   * per event name, alarms) to a dashboard.
-   */
-  public addToDashboard(dashboard: cloudwatch.Dashboard): void {
-    this.wiring.addToDashboard(dashboard);
-  }
-
-  /**
-   * Grants the least the replay command (`cdk-stream-triggered-table replay`) needs.
-   *
-   * It may invoke the function; list the failure bucket, read and delete the objects under `aws/lambda/` and copy them to
-   * `replayed/aws/lambda/` (with the bucket's key); or, for a queue, receive and delete its messages and read
-   * the stream back. Refused when the failure destination is `FailureDestination.none()`.
-   */
-  public grantReplay(grantee: iam.IGrantable): void {
-    this.wiring.grantReplay(grantee);
-  }
-
-  /** Age of the last record of each batch when it was sent (ms); Maximum by default. */
-  public metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.wiring.metricIteratorAge(props);
-  }
-
-  /** Function errors (sum). */
-  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.wiring.metricErrors(props);
-  }
-
-  /** Function throttles (sum). */
-  public metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.wiring.metricThrottles(props);
-  }
-
-  /** Invocations failed to reach the failure destination (sum of DestinationDeliveryFailures). */
-  public metricDestinationDeliveryFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.wiring.metricDestinationDeliveryFailures(props);
-  }
-
-  /** Records delivered to the failure destination (needs `mappingMetrics`). */
-  public metricFailureDestinationDelivered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.wiring.metricFailureDestinationDelivered(props);
-  }
-
-  /** Records dropped by the mapping (needs `mappingMetrics`). */
-  public metricDroppedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.wiring.metricDroppedEvents(props);
-  }
-
-  /** Records dropped out by filters (needs `mappingMetrics`). */
-  public metricFilteredOutEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.wiring.metricFilteredOutEvents(props);
-  }
-
-  /** Records polled from the stream (needs `mappingMetrics`). */
-  public metricPolledEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.wiring.metricPolledEvents(props);
-  }
-
-  /** Records dropped by the mapping plus failed deliveries to the failure destination. */
-  public metricDroppedOrLost(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
-    return this.wiring.metricDroppedOrLost(props);
   }
 }

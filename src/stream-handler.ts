@@ -170,6 +170,7 @@ class BundledStreamHandler extends StreamHandler {
 
   public bind(scope: Construct, bindOptions: StreamHandlerBindOptions): StreamHandlerConfig {
     const o = this.options;
+    const logLevel = o.logLevel ?? BUNDLED_HANDLER_DEFAULTS.logLevel;
     const logGroup = new logs.LogGroup(scope, 'HandlerLogGroup', {
       retention: o.logRetention ?? BUNDLED_HANDLER_DEFAULTS.logRetention,
       removalPolicy: bindOptions.removalPolicy,
@@ -201,10 +202,10 @@ class BundledStreamHandler extends StreamHandler {
       loggingFormat: lambda.LoggingFormat.JSON,
       // With JSON logs Lambda filters application lines at its own level (and tells Powertools so):
       // keep it equal to the handler's, or DEBUG lines would be dropped.
-      applicationLogLevelV2: lambda.ApplicationLogLevel[o.logLevel ?? BUNDLED_HANDLER_DEFAULTS.logLevel],
+      applicationLogLevelV2: lambda.ApplicationLogLevel[logLevel],
       description: 'Writes one structured JSON log line per DynamoDB item change (cdk-stream-triggered-table)',
       environment: changeLogEnvironment({
-        logLevel: o.logLevel ?? BUNDLED_HANDLER_DEFAULTS.logLevel,
+        logLevel,
         logImages: o.logImages,
         redactAttributes: o.redactAttributes,
       }),

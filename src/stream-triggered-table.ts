@@ -2,11 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ConsumedStream, ConsumerWiring } from './consumer-wiring';
+import { ConsumedStream, ConsumerWiring, WiredConsumer } from './consumer-wiring';
 import { TABLE_DEFAULTS } from './defaults';
 import { IStreamConsumer, StreamConsumer } from './stream-consumer';
 import { StreamConsumerOptions } from './stream-consumer-options';
@@ -23,45 +20,12 @@ import { validateTableProps } from './validation';
  * The props' handler is the stream's first consumer, and the table exposes its resources directly;
  * `addConsumer` adds more, each wired the same way in its own StreamConsumer.
  */
-export class StreamTriggeredTable extends Construct implements IStreamConsumer {
+export class StreamTriggeredTable extends WiredConsumer implements IStreamConsumer {
   /** The table (created, or the existing one). */
   public readonly table: dynamodb.ITable;
 
   /** ARN of the table's stream. */
   public readonly tableStreamArn: string;
-
-  /** The function the mapping invokes. */
-  public readonly handlerFunction: lambda.IFunction;
-
-  /** The event source mapping from the stream to the function. */
-  public readonly eventSourceMapping: lambda.EventSourceMapping;
-
-  /** The bucket created to keep failed records, when the failure destination is a new bucket. */
-  public readonly failureBucket?: s3.Bucket;
-
-  /** The log group of the bundled handler (undefined for a bring-your-own function). */
-  public readonly logGroup?: logs.ILogGroup;
-
-  /** Every alarm created. */
-  public readonly alarms: cloudwatch.Alarm[];
-
-  /** Lag alarm (maximum IteratorAge). */
-  public readonly iteratorAgeAlarm?: cloudwatch.Alarm;
-
-  /** Function errors alarm. */
-  public readonly errorsAlarm?: cloudwatch.Alarm;
-
-  /** Function throttles alarm. */
-  public readonly throttlesAlarm?: cloudwatch.Alarm;
-
-  /** Records-sent-to-the-failure-destination alarm. */
-  public readonly failureDestinationAlarm?: cloudwatch.Alarm;
-
-  /** Dropped-or-lost records alarm. */
-  public readonly droppedRecordsAlarm?: cloudwatch.Alarm;
-
-  /** Saved Logs Insights queries on the change log (empty for your own function or `createLogQueries: false`). */
-  public readonly logQueries: logs.QueryDefinition[];
 
   /** The stream's dashboard, with `dashboard: true`. */
   public readonly dashboard?: cloudwatch.Dashboard;
@@ -73,7 +37,8 @@ export class StreamTriggeredTable extends Construct implements IStreamConsumer {
    */
   public readonly _stream: ConsumedStream;
 
-  private readonly firstConsumer: ConsumerWiring;
+  /** @internal */
+  protected readonly _wiring: ConsumerWiring;
   private readonly addedConsumers: StreamConsumer[] = [];
 
   constructor(scope: Construct, id: string, props: StreamTriggeredTableProps) {
@@ -104,24 +69,13 @@ export class StreamTriggeredTable extends Construct implements IStreamConsumer {
     };
 
     // The first consumer lives directly in the table, under the ids it has always had.
-    this.firstConsumer = new ConsumerWiring(this, this._stream, props, '');
-    this.handlerFunction = this.firstConsumer.handlerFunction;
-    this.eventSourceMapping = this.firstConsumer.eventSourceMapping;
-    this.failureBucket = this.firstConsumer.failureBucket;
-    this.logGroup = this.firstConsumer.logGroup;
-    this.alarms = this.firstConsumer.alarms;
-    this.iteratorAgeAlarm = this.firstConsumer.iteratorAgeAlarm;
-    this.errorsAlarm = this.firstConsumer.errorsAlarm;
-    this.throttlesAlarm = this.firstConsumer.throttlesAlarm;
-    this.failureDestinationAlarm = this.firstConsumer.failureDestinationAlarm;
-    this.droppedRecordsAlarm = this.firstConsumer.droppedRecordsAlarm;
-    this.logQueries = this.firstConsumer.logQueries;
+    this._wiring = new ConsumerWiring(this, this._stream, props, '');
 
     if (props.dashboard) {
       this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
         defaultInterval: Duration.hours(3),
       });
-      this.firstConsumer.addToDashboard(this.dashboard);
+      this._wiring.addToDashboard(this.dashboard);
     }
 
     // Counted at synth, when mappings wired by hand elsewhere in the app exist too.
@@ -157,18 +111,13 @@ export class StreamTriggeredTable extends Construct implements IStreamConsumer {
     this.addedConsumers.push(consumer);
   }
 
-  /** The metric filter counting change lines per event name: created when a dashboard first shows this consumer. */
-  public get changeLogMetricFilter(): logs.MetricFilter | undefined {
-    return this.firstConsumer.changeLogMetricFilter;
-  }
-
   /**
    * Adds the rows of the table's own consumer (lag, invocations, errors, throttles, duration, mapping event
    * counts, change log per event name, alarms) to a dashboard. Consumers added with `addConsumer` have
    * their own `addToDashboard`.
    */
   public addToDashboard(dashboard: cloudwatch.Dashboard): void {
-    this.firstConsumer.addToDashboard(dashboard);
+    super.addToDashboard(dashboard);
   }
 
   /**
@@ -179,51 +128,6 @@ export class StreamTriggeredTable extends Construct implements IStreamConsumer {
    * the stream back. For the table's own consumer (added consumers have their own). Refused when the failure destination is `FailureDestination.none()`.
    */
   public grantReplay(grantee: iam.IGrantable): void {
-    this.firstConsumer.grantReplay(grantee);
-  }
-
-  /** Age of the last record of each batch when it was sent (ms); Maximum by default. */
-  public metricIteratorAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.firstConsumer.metricIteratorAge(props);
-  }
-
-  /** Function errors (sum). */
-  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.firstConsumer.metricErrors(props);
-  }
-
-  /** Function throttles (sum). */
-  public metricThrottles(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.firstConsumer.metricThrottles(props);
-  }
-
-  /** Invocations failed to reach the failure destination (sum of DestinationDeliveryFailures). */
-  public metricDestinationDeliveryFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.firstConsumer.metricDestinationDeliveryFailures(props);
-  }
-
-  /** Records delivered to the failure destination (needs `mappingMetrics`). */
-  public metricFailureDestinationDelivered(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.firstConsumer.metricFailureDestinationDelivered(props);
-  }
-
-  /** Records dropped by the mapping (needs `mappingMetrics`). */
-  public metricDroppedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.firstConsumer.metricDroppedEvents(props);
-  }
-
-  /** Records dropped out by filters (needs `mappingMetrics`). */
-  public metricFilteredOutEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.firstConsumer.metricFilteredOutEvents(props);
-  }
-
-  /** Records polled from the stream (needs `mappingMetrics`). */
-  public metricPolledEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.firstConsumer.metricPolledEvents(props);
-  }
-
-  /** Records dropped by the mapping plus failed deliveries to the failure destination. */
-  public metricDroppedOrLost(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
-    return this.firstConsumer.metricDroppedOrLost(props);
+    super.grantReplay(grantee);
   }
 }

@@ -50,7 +50,7 @@ export interface DescribedRecord {
   readonly line?: ChangeLine;
 }
 
-const EVENT_NAMES = new Set(['INSERT', 'MODIFY', 'REMOVE']);
+const EVENT_NAMES: ReadonlySet<string> = new Set<EventName>(['INSERT', 'MODIFY', 'REMOVE']);
 const VIEW_TYPES = new Set(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
 const SEQUENCE_NUMBER = /^\d+$/;
 /**
@@ -75,9 +75,9 @@ export function identify(record: unknown): RecordIdentity {
   const ddb = record.dynamodb;
   const sequenceNumber = isPlainObject(ddb) && usableSequenceNumber(ddb.SequenceNumber) ? ddb.SequenceNumber : undefined;
   return {
-    eventID: typeof record.eventID === 'string' && record.eventID ? record.eventID : undefined,
+    eventID: isNonEmptyString(record.eventID) ? record.eventID : undefined,
     sequenceNumber,
-    eventName: typeof record.eventName === 'string' && EVENT_NAMES.has(record.eventName) ? record.eventName : undefined,
+    eventName: isEventName(record.eventName) ? record.eventName : undefined,
   };
 }
 
@@ -94,7 +94,7 @@ export function describeRecord(record: unknown, options: DescribeOptions, nowMs:
   }
   const sequenceNumber = ddb.SequenceNumber;
   const eventName = record.eventName;
-  if (typeof eventName !== 'string' || !EVENT_NAMES.has(eventName)) {
+  if (!isEventName(eventName)) {
     throw new RecordError('eventName is missing or not one of INSERT, MODIFY, REMOVE');
   }
   if (!isPlainObject(ddb.Keys) || isEmpty(ddb.Keys)) {
@@ -108,7 +108,7 @@ export function describeRecord(record: unknown, options: DescribeOptions, nowMs:
   const ageMs = createdMs === undefined ? undefined : Math.round(nowMs - createdMs);
   const ttlDelete = eventName === 'REMOVE' && isTtlIdentity(record.userIdentity);
   if (!options.line) {
-    return { eventName: eventName as EventName, ageMs, ttlDelete };
+    return { eventName, ageMs, ttlDelete };
   }
 
   // Optional members: logged when usable, otherwise named in absentFields or implausibleFields.
@@ -130,7 +130,7 @@ export function describeRecord(record: unknown, options: DescribeOptions, nowMs:
   // Fields left undefined are not printed at all (Powertools drops them). No field is ever '' or null, which
   // Powertools would drop too: the fast path that writes this line (change-logger.ts) relies on it.
   const line: ChangeLine = {
-    eventName: eventName as EventName,
+    eventName,
     eventID,
     sequenceNumber,
     tableName,
@@ -147,7 +147,7 @@ export function describeRecord(record: unknown, options: DescribeOptions, nowMs:
     newImage: loggedNewImage,
     oldImage: loggedOldImage,
   };
-  return { eventName: eventName as EventName, ageMs, ttlDelete, line };
+  return { eventName, ageMs, ttlDelete, line };
 }
 
 interface FieldProblems {
@@ -176,6 +176,10 @@ function fieldProblems(record: Record<string, unknown>, ddb: Record<string, unkn
     (value === undefined || value === null ? absent : implausible).push(name);
   }
   return { absent: absent.length > 0 ? absent : undefined, implausible: implausible.length > 0 ? implausible : undefined };
+}
+
+function isEventName(value: unknown): value is EventName {
+  return typeof value === 'string' && EVENT_NAMES.has(value);
 }
 
 function isNonEmptyString(value: unknown): value is string {
