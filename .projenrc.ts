@@ -260,9 +260,12 @@ project.addTask('integ:deploy', {
   receiveArgs: true,
 });
 
-// `npm test` on a fresh clone: the jsii assembly and the README translations are built first when missing or
-// stale (the latest-aws-cdk-lib test loads lib/), then the integ snapshots and the four languages are checked.
-project.testTask.prependSpawn(rosettaExtract, { condition: 'node scripts/stale.js .jsii.tabl.json .jsii rosetta' });
+// `npm test` on a fresh clone: the jsii assembly is built first when missing or stale (the latest-aws-cdk-lib
+// test loads lib/), and the README translations every time: jsii-rosetta reuses each translation whose snippet,
+// fixture and types did not change (seconds), and fails again on one that does not compile (its tablet keeps
+// it, so a condition on the tablet's age would pass the second run). Then the integ snapshots and the four
+// languages are checked.
+project.testTask.prependSpawn(rosettaExtract);
 project.testTask.prependSpawn(project.compileTask, { condition: 'node scripts/stale.js .jsii src README.md package.json' });
 project.testTask.spawn(integSnapshot);
 project.testTask.spawn(languages);

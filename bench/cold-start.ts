@@ -12,7 +12,7 @@ import { build } from 'esbuild';
 import { measureProcess } from './lib/measure-process';
 import { alternate, formatNumber, measurement, median, ratio } from './lib/stats';
 import type { Goal, Measurement, Ratio, SectionOptions, SectionResult } from './lib/types';
-import { buildBundles, buildProfileBundles, BUILD_DIR, childEnv, oursAssetIsCurrent, REPO } from './peers/build';
+import { buildBundles, buildProfileBundles, BUILD_DIR, childEnv, HANDLER_BUILD, oursAssetIsCurrent, OURS_SOURCE, REPO } from './peers/build';
 import { formatSummary, summarizeCpuProfile } from './peers/profile';
 
 const SECTION = 'cold-start';
@@ -177,13 +177,9 @@ async function profileRequire(probe: string, log: (line: string) => void): Promi
 /** Where the bytes of our bundle come from: the same build as the asset's, with esbuild's metafile, per package. */
 async function bundleComposition(): Promise<string> {
   const result = await build({
-    entryPoints: [path.join(REPO, 'lambda', 'stream-handler', 'index.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    legalComments: 'none',
-    minify: true,
+    ...HANDLER_BUILD,
+    entryPoints: [OURS_SOURCE],
+    absWorkingDir: REPO,
     write: false,
     metafile: true,
     outfile: path.join(BUILD_DIR, 'composition', 'index.js'),

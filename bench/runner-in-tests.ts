@@ -17,6 +17,8 @@ import { StreamTriggeredTable } from '../src';
 
 const root = path.join(__dirname, '..');
 const section = 'runner-in-tests';
+const CONTENDERS = ['ours', 'ours-from-assembly', 'shelf-puts-only', 'runner-per-file'] as const;
+type Contender = (typeof CONTENDERS)[number];
 
 /**
  * The runner as it lives in a user's test suite: a jest suite of 10 files x 3 tests against the
@@ -35,13 +37,13 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
   const files = options.quick ? 4 : 10;
   // Each round is four whole jest runs (a minute or more each): three measured rounds, not `runs`.
   const suiteRounds = Math.min(3, options.runs);
-  const suite = await alternate(['ours', 'ours-from-assembly', 'shelf-puts-only', 'runner-per-file'] as const, suiteRounds, async (contender) => {
+  const suite = await alternate(CONTENDERS, suiteRounds, async (contender) => {
     const ms = jestSuite(contender, files);
     options.log(`jest suite, ${contender}: ${(ms / 1000).toFixed(1)} s`);
     return { wall: ms };
   });
   const scenario = `jest suite, ${files} files x 3 tests, 2 workers`;
-  for (const c of ['ours', 'ours-from-assembly', 'shelf-puts-only', 'runner-per-file'] as const) {
+  for (const c of CONTENDERS) {
     measurements.push(measurement(section, scenario, c, 'wall time', 'ms', suite[c].wall));
   }
   const vsShelf = ratio(section, scenario, 'ours / @shelf/jest-dynamodb (puts only)', 'wall time', suite.ours.wall, suite['shelf-puts-only'].wall);
@@ -243,8 +245,6 @@ async function latenciesOf(runner: LocalRunner, writes: number): Promise<{ toHan
   return { toHandler, toIdle };
 }
 
-type Contender = 'ours' | 'ours-from-assembly' | 'shelf-puts-only' | 'runner-per-file';
-
 /** Writes a jest project of `files` test files for the contender, runs jest on it, returns the wall time in ms. */
 function jestSuite(contender: Contender, files: number): number {
   if (!existsSync(path.join(root, 'lib', 'index.js'))) throw new Error('lib/ is not built: run `npx projen compile` first');
@@ -298,6 +298,18 @@ function jestSuite(contender: Contender, files: number): number {
   }
 }
 
+/** The tests of a runner test file, once its `beforeAll` has started `runner`. */
+const RUNNER_TESTS = `afterAll(() => runner && runner.stop());
+
+for (const i of [1, 2, 3]) {
+  test('order ' + i + ' is in the change log', async () => {
+    await runner.table('Orders').put({ pk: 'order#' + i, status: 'NEW' });
+    await runner.waitForIdle();
+    expect(runner.table('Orders').changes().filter((c) => c.keys.pk === 'order#' + i)).toHaveLength(1);
+  });
+}
+`;
+
 const RUNNER_TEST = `const { App, Stack } = require('aws-cdk-lib');
 const dynamodb = require('aws-cdk-lib/aws-dynamodb');
 const { StreamTriggeredTable } = require('cdk-stream-triggered-table');
@@ -310,16 +322,7 @@ beforeAll(async () => {
   new StreamTriggeredTable(stack, 'Orders', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, createAlarms: false });
   runner = await LocalRunner.start({ app });
 });
-afterAll(() => runner && runner.stop());
-
-for (const i of [1, 2, 3]) {
-  test('order ' + i + ' is in the change log', async () => {
-    await runner.table('Orders').put({ pk: 'order#' + i, status: 'NEW' });
-    await runner.waitForIdle();
-    expect(runner.table('Orders').changes().filter((c) => c.keys.pk === 'order#' + i)).toHaveLength(1);
-  });
-}
-`;
+${RUNNER_TESTS}`;
 
 /** The same tests on an assembly synthesized before jest (`cdk synth`): the test file loads no aws-cdk-lib. */
 const RUNNER_FROM_ASSEMBLY_TEST = `const path = require('path');
@@ -329,16 +332,7 @@ let runner;
 beforeAll(async () => {
   runner = await LocalRunner.start({ cdkOut: path.join(__dirname, 'cdk.out') });
 });
-afterAll(() => runner && runner.stop());
-
-for (const i of [1, 2, 3]) {
-  test('order ' + i + ' is in the change log', async () => {
-    await runner.table('Orders').put({ pk: 'order#' + i, status: 'NEW' });
-    await runner.waitForIdle();
-    expect(runner.table('Orders').changes().filter((c) => c.keys.pk === 'order#' + i)).toHaveLength(1);
-  });
-}
-`;
+${RUNNER_TESTS}`;
 
 const SHELF_TEST = (file: number, port: number) => `const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
 const { DynamoDBDocumentClient, GetCommand, PutCommand } = require('@aws-sdk/lib-dynamodb');

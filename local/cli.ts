@@ -4,10 +4,12 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { parseArgs } from 'util';
-// Only through the public API (./index): the bundled CLI loads the bundled API instead of a second copy.
+// Only through the public API (./index): the bundled CLI loads the bundled API instead of a second copy
+// (what else it imports holds no state: a copy of it is harmless).
 import { formatActivity, formatSummary, LocalRunner, RunSummary } from './index';
 import { SourceWatcher } from './watch/source-watcher';
 import { CdkProject, readCdkProject, synthesize } from './watch/synthesize';
+import { plural } from './wording';
 
 const USAGE = `usage: cdk-stream-triggered-table-local [options]
 
@@ -86,6 +88,8 @@ async function main(): Promise<void> {
 
   const project = values.watch ? readCdkProject(process.cwd()) : undefined;
   const cdkOut = path.resolve(values['cdk-out'] ?? project?.output ?? 'cdk.out');
+  // The runner's default, decided here: --watch must not watch the folder the runner writes to.
+  const outDir = path.resolve(values.out ?? path.join(path.dirname(cdkOut), '.local-runner'));
   if (project) {
     console.log(`synthesizing: ${project.appCommand}`);
     const synth = await synthesize(project, cdkOut);
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
   const runner = await LocalRunner.start({
     cdkOut,
     endpoint: values.endpoint,
-    outDir: values.out,
+    outDir,
     environment,
     skipUnsupportedFunctions: values['skip-unsupported'],
     resetTables: values['reset-tables'],
@@ -135,7 +139,6 @@ async function main(): Promise<void> {
     return;
   }
   if (project) {
-    const outDir = path.resolve(values.out ?? path.join(path.dirname(cdkOut), '.local-runner'));
     watcher = new SourceWatcher({
       directory: project.directory,
       ignore: [cdkOut, outDir],
@@ -219,7 +222,7 @@ async function seed(runner: LocalRunner, file: string): Promise<void> {
     if (!Array.isArray(list)) throw new Error(`--seed ${file}: ${tableId} is not a list of items`);
     const table = runner.table(tableId);
     for (const item of list) await table.put(item as Record<string, unknown>);
-    console.log(`seeded ${list.length} item${list.length === 1 ? '' : 's'} into ${table.tableName}`);
+    console.log(`seeded ${plural(list.length, 'item')} into ${table.tableName}`);
   }
 }
 

@@ -221,8 +221,11 @@ export class LocalTable {
   public readonly mappings: LocalMapping[] = [];
   /** Every line printed by the functions of this table's mappings (stdout and stderr), in the order they arrived. */
   public readonly logLines: string[] = [];
-  /** @internal The stdout lines of those functions, in the order they arrived. */
+  /** @internal The stdout lines of those functions, in the order they arrived (only ever appended to). */
   public readonly stdoutLines: string[] = [];
+  /** The change lines of `stdoutLines[0 .. parsedLines)`: each line is parsed once, by the first `changes()` after it. */
+  private readonly parsedChanges: ChangeLogLine[] = [];
+  private parsedLines = 0;
 
   constructor(
     public readonly id: string,
@@ -249,8 +252,8 @@ export class LocalTable {
    * functions, and other lines of the handler (`batch`, `record failed`), are not included.
    */
   public changes(): ChangeLogLine[] {
-    const changes: ChangeLogLine[] = [];
-    for (const line of this.stdoutLines) {
+    for (; this.parsedLines < this.stdoutLines.length; this.parsedLines++) {
+      const line = this.stdoutLines[this.parsedLines];
       if (!line.includes('"message":"change"')) continue;
       let parsed: ChangeLogLine;
       try {
@@ -258,9 +261,9 @@ export class LocalTable {
       } catch {
         continue; // not a log line of the handler
       }
-      if (parsed.message === 'change' && (parsed.tableName === undefined || parsed.tableName === this.tableName)) changes.push(parsed);
+      if (parsed.message === 'change' && (parsed.tableName === undefined || parsed.tableName === this.tableName)) this.parsedChanges.push(parsed);
     }
-    return changes;
+    return [...this.parsedChanges];
   }
 
   /** The failure destination of the table's first mapping. */
@@ -377,15 +380,7 @@ export class LocalRunner {
     // On a DynamoDB shared by the whole jest run, each runner has tables of its own, removed when it stops.
     const ownPrefix = options.tableNamePrefix === undefined && shared !== undefined ? nextRunnerPrefix() : undefined;
     // Everything that can be refused is read before anything starts.
-    const model = AppModel.read(cdkOut, {
-      environmentOverrides: options.environment,
-      skipUnsupportedFunctions: options.skipUnsupportedFunctions,
-      tableNamePrefix: options.tableNamePrefix ?? ownPrefix,
-      constructPaths,
-    });
-    const tables = model.tables();
-    const buckets = model.buckets();
-    model.preflight(tables);
+    const { model, tables, buckets } = readApp(cdkOut, options, options.tableNamePrefix ?? ownPrefix, constructPaths);
     // An app synthesized here lives in a temporary folder shared by every test file: its runner folder is its own.
     const temporaryOutDir = options.outDir === undefined && options.app !== undefined;
     const outDir = path.resolve(options.outDir ?? (temporaryOutDir
@@ -557,7 +552,6 @@ export class LocalRunner {
     this.engines.doorbell.ring();
     const disposals = new Doorbell();
     const stopListening = this.ledger.onRelease(() => disposals.ring());
-    const never = new AbortController().signal;
     try {
       for (;;) {
         if (this.engineFailure) throw new Error(this.engineFailure);
@@ -570,7 +564,7 @@ export class LocalRunner {
         const left = deadline - Date.now();
         if (left <= 0) throw new Error(await this.notIdleMessage(timeoutMs));
         // Woken by the next disposal; at the latest after 100 ms, for records no mapping has read yet.
-        await disposals.wait(Math.min(left, 100), never, rings);
+        await disposals.wait(Math.min(left, 100), undefined, rings);
         // The lane that disposed of the records finishes its turn before the mappings are looked at.
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -675,14 +669,7 @@ export class LocalRunner {
   public async reload(cdkOut: string): Promise<string[]> {
     if (this.stopped) throw new Error('the runner is stopped');
     if (this.engineFailure) throw new Error(this.engineFailure);
-    const model = AppModel.read(path.resolve(cdkOut), {
-      environmentOverrides: this.options.environment,
-      skipUnsupportedFunctions: this.options.skipUnsupportedFunctions,
-      tableNamePrefix: this.options.tableNamePrefix ?? this.engines.ownedTablePrefix,
-    });
-    const tables = model.tables();
-    const buckets = model.buckets();
-    model.preflight(tables);
+    const { model, tables, buckets } = readApp(path.resolve(cdkOut), this.options, this.options.tableNamePrefix ?? this.engines.ownedTablePrefix);
     model.setQueueEndpoint(this.engines.offline.endpoint);
     const changes: string[] = [];
 
@@ -695,19 +682,12 @@ export class LocalRunner {
         if (changed) changes.push(`table ${existing.id}: ${changed} changed; kept as it was, with its items (restart the runner to apply it)`);
         continue;
       }
-      const provisioned = await provisionTable(this.dynamoClient, definition, {
-        endpoint: this.engineEndpoint,
-        replaceExisting: this.options.resetTables,
-      });
-      if (provisioned.streamLabel) model.setStreamLabel(definition.tableArn, provisioned.streamLabel);
-      const streamArn = provisioned.streamLabel ? `${definition.tableArn}/stream/${provisioned.streamLabel}` : undefined;
-      this.tableList.push(new LocalTable(definition.id, definition, streamArn, provisioned.localStreamArn, this.tableClient));
+      await this.addTable(model, definition);
       changes.push(`new table ${definition.id} (${definition.tableName})`);
     }
     for (const definition of buckets) {
       if (this.bucketList.some((b) => b.bucketName === definition.bucketName)) continue;
-      await this.engines.s3.createBucket(definition.bucketName);
-      this.bucketList.push(new LocalBucket(definition.id, definition, this.s3Client));
+      await this.addBucket(definition);
       changes.push(`new bucket ${definition.id} (${definition.bucketName})`);
     }
 
@@ -845,19 +825,8 @@ export class LocalRunner {
   }
 
   private async provision(model: AppModel, tables: TableDefinition[], buckets: BucketDefinition[]): Promise<void> {
-    for (const definition of tables) {
-      const provisioned = await provisionTable(this.dynamoClient, definition, {
-        endpoint: this.engineEndpoint,
-        replaceExisting: this.options.resetTables,
-      });
-      if (provisioned.streamLabel) model.setStreamLabel(definition.tableArn, provisioned.streamLabel);
-      const streamArn = provisioned.streamLabel ? `${definition.tableArn}/stream/${provisioned.streamLabel}` : undefined;
-      this.tableList.push(new LocalTable(definition.id, definition, streamArn, provisioned.localStreamArn, this.tableClient));
-    }
-    for (const definition of buckets) {
-      await this.engines.s3.createBucket(definition.bucketName);
-      this.bucketList.push(new LocalBucket(definition.id, definition, this.s3Client));
-    }
+    for (const definition of tables) await this.addTable(model, definition);
+    for (const definition of buckets) await this.addBucket(definition);
 
     const { mappings, skipped } = model.mappings(tables);
     for (const s of skipped) {
@@ -875,6 +844,22 @@ export class LocalRunner {
       arrivals.set(table.localStreamArn!, arrival);
       this.mappingList.push(this.addMapping(definition, table, fn, arrival));
     }
+  }
+
+  /** Creates the table on DynamoDB Local; references to its stream in the app resolve to the stream it got. */
+  private async addTable(model: AppModel, definition: TableDefinition): Promise<void> {
+    const provisioned = await provisionTable(this.dynamoClient, definition, {
+      endpoint: this.engineEndpoint,
+      replaceExisting: this.options.resetTables,
+    });
+    if (provisioned.streamLabel) model.setStreamLabel(definition.tableArn, provisioned.streamLabel);
+    const streamArn = provisioned.streamLabel ? `${definition.tableArn}/stream/${provisioned.streamLabel}` : undefined;
+    this.tableList.push(new LocalTable(definition.id, definition, streamArn, provisioned.localStreamArn, this.tableClient));
+  }
+
+  private async addBucket(definition: BucketDefinition): Promise<void> {
+    await this.engines.s3.createBucket(definition.bucketName);
+    this.bucketList.push(new LocalBucket(definition.id, definition, this.s3Client));
   }
 
   /** Serves Invoke for the current functions (after a reload too), and counts what replays process. */
@@ -973,6 +958,21 @@ export class LocalRunner {
     fn.tables.add(table);
     return mapping;
   }
+}
+
+/** Reads the assembly and refuses what cannot run (before anything starts, or changes on a reload). */
+function readApp(cdkOut: string, options: LocalRunnerOptions, tableNamePrefix: string | undefined,
+  constructPaths?: ReadonlyMap<string, string>): { model: AppModel; tables: TableDefinition[]; buckets: BucketDefinition[] } {
+  const model = AppModel.read(cdkOut, {
+    environmentOverrides: options.environment,
+    skipUnsupportedFunctions: options.skipUnsupportedFunctions,
+    tableNamePrefix,
+    constructPaths,
+  });
+  const tables = model.tables();
+  const buckets = model.buckets();
+  model.preflight(tables);
+  return { model, tables, buckets };
 }
 
 /**

@@ -46,8 +46,9 @@ export interface ReplayOptions extends ReplayFilters {
    */
   readonly wholeRange?: boolean;
   /**
-   * Invocations of one batch before it is left as still failing: after a reported batch item failure, the
-   * failed record and those after it are sent again, as Lambda does. Default 1.
+   * Invocations of one batch before it is left as still failing: after a function error or a response that
+   * fails the whole batch, the same records are sent again; after a reported batch item failure, the failed
+   * record and those after it, as Lambda does. Default 1.
    */
   readonly attempts?: number;
   /** Read the function's `batchItemFailures` (the construct's default). Default true. */
@@ -91,6 +92,9 @@ export interface ReplayReport {
   readonly outcomes: readonly ReplayOutcome[];
 }
 
+/** What is decided for one batch. */
+type Decision = Pick<ReplayOutcome, 'status' | 'records' | 'invocations' | 'reason'>;
+
 export async function replayFailedRecords(options: ReplayOptions): Promise<ReplayReport> {
   const now = options.now ?? (() => new Date());
   const matches = options.recordPattern === undefined ? undefined : compilePattern(parsePattern(options.recordPattern));
@@ -98,22 +102,49 @@ export async function replayFailedRecords(options: ReplayOptions): Promise<Repla
   const streams = clientsByRegion((region) => options.streamsClient ?? new DynamoDBStreamsClient(region ? { region } : {}));
   const listing = await options.source.list();
   const outcomes: ReplayOutcome[] = [];
-  const decide = (entry: FailureEntry, status: ReplayStatus, records: number, invocations: number, reason?: string) => {
+  const decide = (entry: FailureEntry, decision: Decision) => {
     const r = entry.record;
     const outcome: ReplayOutcome = {
-      status,
+      status: decision.status,
       location: r.location,
       condition: r.condition,
       shardId: r.shardId,
       startSequenceNumber: r.startSequenceNumber,
       endSequenceNumber: r.endSequenceNumber,
       timestamp: r.timestamp,
-      records,
-      invocations,
-      ...(reason ? { reason } : {}),
+      records: decision.records,
+      invocations: decision.invocations,
+      ...(decision.reason ? { reason: decision.reason } : {}),
     };
     outcomes.push(outcome);
     options.onOutcome?.(outcome);
+  };
+
+  /** Reads the batch's records, checks them against the options, and invokes the function with them. */
+  const replay = async (failure: FailureRecord): Promise<Decision> => {
+    let records: DynamoDBRecord[];
+    try {
+      records = failure.records ?? await readRangeFromStream(streams(regionOf(failure.streamArn)), failure, now());
+    } catch (e) {
+      // Past the retention, the batch can never be replayed: it blocks nothing behind it.
+      return { status: e instanceof PastRetentionError ? 'skipped' : 'still-failing', records: 0, invocations: 0, reason: (e as Error).message };
+    }
+    if (!failure.records && failure.batchSize > 0 && records.length !== failure.batchSize && !options.wholeRange) {
+      return {
+        status: 'skipped',
+        records: records.length,
+        invocations: 0,
+        reason: `the stream holds ${plural(records.length, 'record')} in this range, the failed batch had ${failure.batchSize}: `
+          + 'the others were filtered out or processed in another batch; replay the whole range with --whole-range',
+      };
+    }
+    if (matches && !records.some((record) => matches(record))) {
+      return { status: 'skipped', records: records.length, invocations: 0, reason: 'no record matches the record filter' };
+    }
+    if (options.dryRun) return { status: 'would-replay', records: records.length, invocations: 0 };
+    const functionName = options.functionName ?? failure.functionArn;
+    const result = await invokeUntilDone(lambda(regionOf(functionName)), functionName, records, options);
+    return { status: result.failure === undefined ? 'replayed' : 'still-failing', records: records.length, invocations: result.invocations, reason: result.failure };
   };
 
   const selected: FailureEntry[] = [];
@@ -125,49 +156,18 @@ export async function replayFailedRecords(options: ReplayOptions): Promise<Repla
   for (const shard of byShardInSequenceOrder(selected)) {
     let blockedBy: string | undefined;
     for (const entry of shard) {
-      const failure = entry.record;
-      if (blockedBy) {
-        decide(entry, 'skipped', failure.batchSize, 0, `behind ${blockedBy} on its shard, which still fails: order is kept per shard`);
-        await options.source.release(entry);
-        continue;
-      }
-      let records: DynamoDBRecord[];
-      try {
-        records = failure.records ?? await readRangeFromStream(streams(regionOf(failure.streamArn)), failure, now());
-      } catch (e) {
-        const pastRetention = e instanceof PastRetentionError;
-        decide(entry, pastRetention ? 'skipped' : 'still-failing', 0, 0, (e as Error).message);
-        await options.source.release(entry);
-        if (!pastRetention) blockedBy = failure.location;
-        continue;
-      }
-      if (!failure.records && failure.batchSize > 0 && records.length !== failure.batchSize && !options.wholeRange) {
-        decide(entry, 'skipped', records.length, 0, `the stream holds ${plural(records.length, 'record')} in this range, the failed batch had `
-          + `${failure.batchSize}: the others were filtered out or processed in another batch; replay the whole range with --whole-range`);
-        await options.source.release(entry);
-        continue;
-      }
-      if (matches && !records.some((record) => matches(record))) {
-        decide(entry, 'skipped', records.length, 0, 'no record matches the record filter');
-        await options.source.release(entry);
-        continue;
-      }
-      if (options.dryRun) {
-        decide(entry, 'would-replay', records.length, 0);
-        await options.source.release(entry);
-        continue;
-      }
-      const functionName = options.functionName ?? failure.functionArn;
-      const result = await invokeUntilDone(lambda(regionOf(functionName)), functionName, records, options);
-      if (result.failure === undefined) {
+      const decision: Decision = blockedBy
+        ? { status: 'skipped', records: entry.record.batchSize, invocations: 0, reason: `behind ${blockedBy} on its shard, which still fails: order is kept per shard` }
+        : await replay(entry.record);
+      if (decision.status === 'replayed') {
         // Marked only now: a crash before this line leaves the batch to be replayed again, never lost.
         await options.source.markReplayed(entry);
-        decide(entry, 'replayed', records.length, result.invocations);
-      } else {
-        decide(entry, 'still-failing', records.length, result.invocations, result.failure);
-        await options.source.release(entry);
-        blockedBy = failure.location;
+        decide(entry, decision);
+        continue;
       }
+      decide(entry, decision);
+      await options.source.release(entry);
+      if (decision.status === 'still-failing') blockedBy = entry.record.location;
     }
   }
   const count = (status: ReplayStatus) => outcomes.filter((o) => o.status === status).length;
@@ -226,7 +226,9 @@ function byShardInSequenceOrder(entries: FailureEntry[]): FailureEntry[][] {
   const shards = new Map<string, FailureEntry[]>();
   for (const entry of entries) {
     const key = `${entry.record.streamArn} ${entry.record.shardId}`;
-    shards.set(key, [...shards.get(key) ?? [], entry]);
+    const shard = shards.get(key);
+    if (shard) shard.push(entry);
+    else shards.set(key, [entry]);
   }
   return [...shards.keys()].sort().map((key) => shards.get(key)!
     .sort((a, b) => compareSequenceNumbers(a.record.startSequenceNumber, b.record.startSequenceNumber)));

@@ -2,16 +2,12 @@
 // own language (no TypeScript example left untranslated), the Python README shows the construct as a Python
 // user writes it, and every generated Python source compiles.
 import { execFileSync } from 'child_process';
-import { readdirSync, readFileSync, statSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 
 const out = path.resolve(process.argv[2] ?? 'dist/code-only');
 const problems: string[] = [];
 
-const files = (dir: string): string[] => readdirSync(dir).flatMap((name) => {
-  const p = path.join(dir, name);
-  return statSync(p).isDirectory() ? files(p) : [p];
-});
 const read = (relative: string) => readFileSync(path.join(out, relative), 'utf-8');
 
 /** A README (or the package documentation carrying it) whose examples are in `fence` and never TypeScript. */
@@ -29,7 +25,8 @@ inLanguage('go/cdkstreamtriggeredtable/README.md', /^```go$/m, /cdkstreamtrigger
 inLanguage('java/src/main/java/dev/cdkstreamtriggeredtable/package-info.java', /<pre>/, /StreamTriggeredTable\.Builder\.create\(stack, "Orders"\)/);
 inLanguage('dotnet/CdkStreamTriggeredTable/CdkStreamTriggeredTable/NamespaceDoc.cs', /<code><!\[CDATA\[/, /new StreamTriggeredTable\(stack, "Orders", new StreamTriggeredTableProps/);
 
-const python = files(path.join(out, 'python')).filter((f) => f.endsWith('.py'));
+const python = readdirSync(path.join(out, 'python'), { recursive: true, encoding: 'utf-8' })
+  .filter((f) => f.endsWith('.py')).map((f) => path.join(out, 'python', f));
 if (python.length === 0) problems.push('python: no generated sources');
 try {
   execFileSync('python3', ['-m', 'py_compile', ...python], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,5 +1,5 @@
-import { execFileSync } from 'child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'fs';
+import { execFileSync, spawnSync } from 'child_process';
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import * as configurations from './configurations';
 
@@ -22,10 +22,9 @@ interface Report {
 let report: Report;
 
 beforeAll(() => {
-  const compiled = path.join(root, 'lib', 'index.js');
-  const newestSource = Math.max(...readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf-8' })
-    .map((f) => statSync(path.join(root, 'src', f)).mtimeMs));
-  if (!existsSync(compiled) || statSync(compiled).mtimeMs < newestSource) {
+  // The one staleness rule of `npm test`'s compile step (scripts/stale.js exits 0 when the target is stale).
+  const stale = spawnSync(process.execPath, [path.join(root, 'scripts', 'stale.js'), path.join(root, 'lib', 'index.js'), path.join(root, 'src')]);
+  if (stale.status !== 1) {
     throw new Error('lib/ is missing or older than src/: run `npx projen compile` (npm test does it when needed)');
   }
   const env: NodeJS.ProcessEnv = { ...process.env, TS_NODE_PROJECT: path.join(root, 'test', 'tsconfig.json') };

@@ -67,6 +67,7 @@ test('two consumers of the reviews\' stream: the aggregation and the change log 
     ['ReviewsExample/Reviews/ChangeLog', 'ReviewsExample/Reviews/ChangeLog/Handler'],
   ]);
   const rows = (await runner.summary()).mappings.filter((m) => m.table === reviews.id);
+  expect(rows.map((m) => m.id)).toEqual(['ReviewsExample/Reviews', 'ReviewsExample/Reviews/ChangeLog']);
   for (const row of rows) expect(row.summary).toMatchObject({ written: 5, delivered: 5, lost: 0 });
   const changes = parsed(runner.function('ReviewsExample/Reviews/ChangeLog/Handler')).filter((l) => l.message === 'change');
   expect(changes.map((c) => [c.eventName, c.keys.reviewId])).toEqual([

@@ -8,6 +8,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { rejectPoisonCode, expectInAlarm } from './integ-helpers';
 import { FailureDestination, StreamHandler, StreamTriggeredTable } from '../src';
 
 const app = new App();
@@ -24,12 +25,7 @@ const existing = new dynamodb.Table(stack, 'ExistingOrders', {
 const projector = new lambda.Function(stack, 'Projector', {
   runtime: lambda.Runtime.NODEJS_24_X,
   handler: 'index.handler',
-  code: lambda.Code.fromInline([
-    'exports.handler = async (event) => ({',
-    '  batchItemFailures: event.Records.filter((r) => r.dynamodb.NewImage?.poison?.BOOL === true)',
-    '    .map((r) => ({ itemIdentifier: r.dynamodb.SequenceNumber })),',
-    '});',
-  ].join('\n')),
+  code: rejectPoisonCode(),
   memorySize: 512,
   timeout: Duration.seconds(60),
   tracing: lambda.Tracing.ACTIVE,
@@ -64,8 +60,6 @@ const queued = integ.assertions.awsApiCall('SQS', 'receiveMessage', { QueueUrl: 
     })]),
   }))
   .waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(20) });
-const alarmed = integ.assertions.awsApiCall('CloudWatch', 'describeAlarms', { AlarmNames: [orders.failureDestinationAlarm!.alarmName] })
-  .expect(ExpectedResult.objectLike({ MetricAlarms: [Match.objectLike({ StateValue: 'ALARM' })] }))
-  .waitForAssertions({ totalTimeout: Duration.minutes(15), interval: Duration.seconds(30) });
+const alarmed = expectInAlarm(integ, orders.failureDestinationAlarm!);
 
 put.next(queued).next(alarmed);

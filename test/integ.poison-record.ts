@@ -6,6 +6,7 @@ import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { rejectPoisonCode, expectInAlarm } from './integ-helpers';
 import { StreamHandler, StreamTriggeredTable } from '../src';
 
 const app = new App();
@@ -15,12 +16,7 @@ const stack = new Stack(app, 'StreamTriggeredTableIntegPoisonRecord');
 const rejectPoison = new lambda.Function(stack, 'RejectPoison', {
   runtime: lambda.Runtime.NODEJS_24_X,
   handler: 'index.handler',
-  code: lambda.Code.fromInline([
-    'exports.handler = async (event) => ({',
-    '  batchItemFailures: event.Records.filter((r) => r.dynamodb.NewImage?.poison?.BOOL === true)',
-    '    .map((r) => ({ itemIdentifier: r.dynamodb.SequenceNumber })),',
-    '});',
-  ].join('\n')),
+  code: rejectPoisonCode(),
   logGroup: new logs.LogGroup(stack, 'RejectPoisonLogs', { retention: logs.RetentionDays.ONE_DAY, removalPolicy: RemovalPolicy.DESTROY }),
 });
 const payments = new StreamTriggeredTable(stack, 'Payments', {
@@ -53,9 +49,7 @@ const failureObject = integ.assertions.awsApiCall('S3', 'getObject', { Bucket: p
       }),
     }),
   }));
-const alarmed = integ.assertions.awsApiCall('CloudWatch', 'describeAlarms', { AlarmNames: [payments.failureDestinationAlarm!.alarmName] })
-  .expect(ExpectedResult.objectLike({ MetricAlarms: [Match.objectLike({ StateValue: 'ALARM' })] }))
-  .waitForAssertions({ totalTimeout: Duration.minutes(15), interval: Duration.seconds(30) });
+const alarmed = expectInAlarm(integ, payments.failureDestinationAlarm!);
 // The bucket can only be deleted empty: remove the one object the test made.
 const emptied = integ.assertions.awsApiCall('S3', 'deleteObject', { Bucket: payments.failureBucket!.bucketName, Key: key });
 

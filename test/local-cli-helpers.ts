@@ -1,10 +1,28 @@
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import { existsSync, readdirSync, readFileSync, symlinkSync } from 'fs';
 import * as path from 'path';
-import { buildSync } from 'esbuild';
+import { BuildOptions, buildSync } from 'esbuild';
 import { tempDir } from './local-runner-helpers';
 
 const REPO = path.join(__dirname, '..');
+
+/**
+ * Bundles `entries` (paths under local/) into `outdir` as the bundle step does (CommonJS for Node 20, each
+ * entry as `<name>.js`): tests that start processes load them without ts-node, and start in milliseconds.
+ */
+export function bundleLocal(outdir: string, entries: readonly string[], options: Pick<BuildOptions, 'external' | 'define'> = {}): void {
+  buildSync({
+    entryPoints: entries.map((entry) => path.join(REPO, 'local', entry)),
+    entryNames: '[name]',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    outdir,
+    logLevel: 'silent',
+    ...options,
+  });
+}
 
 /**
  * The CLI bundled from the sources as the bundle step ships it (its API, the function worker, the SDK that
@@ -12,17 +30,9 @@ const REPO = path.join(__dirname, '..');
  */
 export function buildCli(): string {
   const dir = tempDir('stt-cli-bundle-');
-  buildSync({
-    entryPoints: [path.join(REPO, 'local', 'cli.ts'), path.join(REPO, 'local', 'lambda', 'function-worker.ts')],
-    entryNames: '[name]',
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outdir: dir,
+  bundleLocal(dir, ['cli.ts', 'lambda/function-worker.ts'], {
     external: ['amplify-dynamodb-simulator'],
     define: { 'process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED': '"true"' },
-    logLevel: 'silent',
   });
   // The functions' AWS SDK (built by the bundle step), and the jar's npm package, found next to the CLI.
   const runtime = path.join(REPO, 'assets', 'local-runner', 'runtime');
@@ -78,6 +88,12 @@ export interface ProcessInfo {
 
 /** Every process but zombies (ended, not yet reaped by whoever inherited them: gone as far as tests care). */
 export function runningProcesses(): ProcessInfo[] {
+  if (!existsSync('/proc/self/stat')) {
+    return execFileSync('ps', ['-eo', 'pid=,ppid=,stat=,args='], { encoding: 'utf-8' }).split('\n')
+      .map((line) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => !!m && !m[3].startsWith('Z'))
+      .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[4] }));
+  }
   const found: ProcessInfo[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -93,6 +109,16 @@ export function runningProcesses(): ProcessInfo[] {
     }
   }
   return found;
+}
+
+/** Whether `condition` holds within `timeoutMs`, checked every `intervalMs`. */
+export async function eventually(condition: () => boolean, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) return false;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return true;
 }
 
 /** The processes `pid` started, by kind: the DynamoDB Local JVM, its watchdog, function workers. */

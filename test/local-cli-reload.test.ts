@@ -4,6 +4,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { eventually } from './local-cli-helpers';
 import { parsed, tempDir } from './local-runner-helpers';
 import type { MappingActivity } from '../local/mapping/mapping-emulator';
 import { LocalRunner } from '../local/runner';
@@ -33,7 +34,12 @@ exports.handler = async (event) => {
   }
 };
 `);
-  const app = new App({ outdir: cdkOut, context: { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true } });
+  synthApp(cdkOut, handlerDir, version.batchSize);
+}
+
+/** The app: one table whose stream a function reads with the code in `handlerDir`. */
+function synthApp(outdir: string, handlerDir: string, batchSize: number): void {
+  const app = new App({ outdir, context: { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true } });
   const stack = new Stack(app, 'ReloadApp', { env: { account: '123456789012', region: 'eu-west-1' } });
   const table = new dynamodb.Table(stack, 'Items', {
     tableName: 'reload-items',
@@ -48,18 +54,10 @@ exports.handler = async (event) => {
   // Retried until the record expires: only a fix of the code gets it through.
   fn.addEventSource(new DynamoEventSource(table, {
     startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-    batchSize: version.batchSize,
+    batchSize,
     retryAttempts: -1,
   }));
   app.synth();
-}
-
-async function until(condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 let runner: LocalRunner;
@@ -88,16 +86,9 @@ test('nothing changed: nothing said, nothing restarted', async () => {
 
 test('a handler that cannot load: the reload is refused and the running code stays', async () => {
   const broken = path.join(dir, 'broken.out');
-  const app = new App({ outdir: broken, context: { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true } });
-  const stack = new Stack(app, 'ReloadApp', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const table = new dynamodb.Table(stack, 'Items', {
-    tableName: 'reload-items', partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-  });
   const empty = path.join(dir, 'empty-handler');
   mkdirSync(empty, { recursive: true });
-  const fn = new lambda.Function(stack, 'Handler', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromAsset(empty) });
-  fn.addEventSource(new DynamoEventSource(table, { startingPosition: lambda.StartingPosition.TRIM_HORIZON, batchSize: 1, retryAttempts: -1 }));
-  app.synth();
+  synthApp(broken, empty, 1);
   const before = runner.function('Handler');
 
   await expect(runner.reload(broken)).rejects.toThrow(/handler 'index\.handler': no module index\(\.js\|\.cjs\)/);
@@ -111,7 +102,7 @@ test('a failing batch and the records behind it go through the fixed code; nothi
   await items.put({ pk: 'bad-1' });
   await items.put({ pk: 'good-2' });
   // v1 keeps failing bad-1; good-2 waits behind it (one lane, batches of one).
-  await until(() => activity.filter((a) => a.type === 'retry').length >= 3);
+  expect(await eventually(() => activity.filter((a) => a.type === 'retry').length >= 3, 30_000)).toBe(true);
   const v1Worker = runner.function('Handler').host.pids;
   expect(v1Worker).toHaveLength(1);
 

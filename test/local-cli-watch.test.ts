@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { buildCli, childrenOf, runCli, stillRunning, waitForOutput } from './local-cli-helpers';
@@ -31,6 +31,8 @@ beforeAll(() => {
   mkdirSync(path.join(appDir, 'handler'));
   const cdk = (module: string) => JSON.stringify(path.join(REPO, 'node_modules', module));
   writeFileSync(path.join(appDir, 'cdk.json'), JSON.stringify({ app: 'node app.js', context: { 'watch-test:greeting': 'hello' } }));
+  // Context the CLI cached: its own keys reach the app too, but cdk.json's win.
+  writeFileSync(path.join(appDir, 'cdk.context.json'), JSON.stringify({ 'watch-test:greeting': 'cached', 'watch-test:farewell': 'bye' }));
   writeFileSync(path.join(appDir, 'app.js'), `'use strict';
 const path = require('path');
 const fs = require('fs');
@@ -51,8 +53,8 @@ const handler = new lambda.Function(stack, 'Handler', {
   runtime: lambda.Runtime.NODEJS_22_X,
   handler: 'index.handler',
   code: lambda.Code.fromAsset(path.join(__dirname, 'handler')),
-  // The context of cdk.json reaches the app, as the CDK CLI passes it.
-  environment: { GREETING: app.node.tryGetContext('watch-test:greeting') },
+  // The context of cdk.json and cdk.context.json reaches the app, as the CDK CLI passes it.
+  environment: { GREETING: app.node.tryGetContext('watch-test:greeting'), FAREWELL: app.node.tryGetContext('watch-test:farewell') },
 });
 handler.addEventSource(new DynamoEventSource(items, {
   startingPosition: lambda.StartingPosition.TRIM_HORIZON,
@@ -75,6 +77,9 @@ test('--watch: an edited handler handles the next record, a changed mapping goes
     await waitForOutput(run, 'running: write to the tables; edit the app and it is reloaded; Ctrl-C to stop', 120_000);
     expect(run.stdout).toContain('synthesizing: node app.js');
     expect(run.stdout).toContain('table watch-items (WatchApp/Items)');
+    const template = JSON.parse(readFileSync(path.join(appDir, 'cdk.out', 'WatchApp.template.json'), 'utf-8'));
+    const [fn] = Object.values<any>(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(fn.Properties.Environment.Variables).toEqual({ GREETING: 'hello', FAREWELL: 'bye' });
     const endpoint = /DynamoDB Local: (\S+)/.exec(run.stdout)![1];
     client = new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const put = (pk: string) => client!.send(new PutItemCommand({ TableName: 'watch-items', Item: { pk: { S: pk } } }));

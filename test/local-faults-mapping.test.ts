@@ -1,12 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { createStreamTable, streamMapping } from './local-mapping-helpers';
+import { mappingTestEngine, streamMapping, waitFor } from './local-mapping-helpers';
 import { createLocalFailureDestination, FailedBatch, LocalFailureDestination } from '../local/destinations/failure-destination-writer';
-import { DynamoDbLocal, startDynamoDbLocal } from '../local/engine/dynamodb-local';
 import { IteratorPosition, RecordsPage, SdkStreamSource, ShardInfo, StreamSource } from '../local/engine/stream-source';
 import type { InvokeResult } from '../local/lambda/function-host';
 import { Ledger, LedgerSummary } from '../local/ledger/ledger';
@@ -21,26 +18,11 @@ import { MappingActivity, MappingEmulator, MappingEmulatorOptions } from '../loc
 // Jest fails a test on an unhandled rejection raised while it runs (it takes the process's handler, so a
 // process.on('unhandledRejection') spy in a test never sees one): each test passing is that check too.
 
-let dynamo: DynamoDbLocal;
-let client: DynamoDBClient;
-let streams: DynamoDBStreamsClient;
-const running: MappingEmulator[] = [];
-
-beforeAll(async () => {
-  dynamo = await startDynamoDbLocal();
-  const config = { endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-  client = new DynamoDBClient(config);
-  streams = new DynamoDBStreamsClient(config);
-});
+const engine = mappingTestEngine();
+const { createTable, put } = engine;
 
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((e) => e.stop()));
-});
-
-afterAll(async () => {
-  client?.destroy();
-  streams?.destroy();
-  await dynamo?.stop();
+  await Promise.all(engine.running.splice(0).map((e) => e.stop()));
 });
 
 const mapping = streamMapping({ batchSize: 1 });
@@ -48,20 +30,6 @@ const mapping = streamMapping({ batchSize: 1 });
 const ok: InvokeResult = { status: 'ok', payload: null, durationMs: 1, requestId: 'r', coldStart: false };
 const failure: InvokeResult = { ...ok, status: 'error', errorType: 'Error', errorMessage: 'always fails' };
 const keyOf = (r: unknown): string => (r as DynamoDBRecord).dynamodb!.Keys!.pk.S!;
-
-const createTable = (name: string) => createStreamTable(client, name);
-
-async function put(table: string, pk: string): Promise<void> {
-  await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: pk } } }));
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -110,20 +78,20 @@ class Witness {
 
 function emulator(witness: Witness, options: Omit<MappingEmulatorOptions, 'source' | 'functionArn' | 'region'> & { source?: StreamSource }): MappingEmulator {
   const e = new MappingEmulator({
-    source: new SdkStreamSource(streams),
+    source: new SdkStreamSource(engine.streams),
     functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:f',
     region: 'eu-west-1',
     pollIntervalMs: 20,
     onActivity: (a) => witness.activity.push(a),
     ...options,
   });
-  running.push(e);
+  engine.running.push(e);
   return e;
 }
 
 /** The ledger's totals against every record the stream holds (read apart from the mapping). */
 async function summarize(ledger: Ledger, streamArn: string, ledgerKey = streamArn): Promise<{ summary: LedgerSummary }> {
-  const audit = new StreamAudit(new SdkStreamSource(streams), streamArn, () => undefined, { ledgerKey });
+  const audit = new StreamAudit(new SdkStreamSource(engine.streams), streamArn, () => undefined, { ledgerKey });
   await audit.refresh();
   return { summary: ledger.summarize(audit.records, [ledgerKey]) };
 }
@@ -260,7 +228,7 @@ class FaultyStreams implements StreamSource {
   public failGetShardIterator = 0;
   public failDescribeStream = 0;
   public getShardIteratorCalls = 0;
-  private readonly real = new SdkStreamSource(streams);
+  private readonly real = new SdkStreamSource(engine.streams);
 
   public async describeStream(streamArn: string): Promise<ShardInfo[]> {
     if (this.failDescribeStream > 0) {
@@ -413,7 +381,7 @@ describe('9. pending, lost and disabled are told apart', () => {
     const witness = new Witness();
     const ledger = new Ledger();
     // A source that drops one record from its pages: the mapping never sees it, but the audit (the real API) does.
-    const real = new SdkStreamSource(streams);
+    const real = new SdkStreamSource(engine.streams);
     const hiding: StreamSource = {
       describeStream: (arn) => real.describeStream(arn),
       getShardIterator: (arn, shard, position) => real.getShardIterator(arn, shard, position),

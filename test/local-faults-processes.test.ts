@@ -4,12 +4,12 @@
  * Local JVM dies with the process that started it, SIGKILL included. Real processes throughout; each test
  * looks for the command lines carrying its own marker.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
+import { bundleLocal, eventually, ProcessInfo, runningProcesses } from './local-cli-helpers';
 import { startDynamoDbLocal } from '../local/engine/dynamodb-local';
 import type { FunctionHost, FunctionHostOptions } from '../local/lambda/function-host';
 import { FunctionHostStoppedError } from '../local/lambda/function-host';
@@ -18,37 +18,6 @@ const REPO = path.join(__dirname, '..');
 const GRANDCHILDREN = path.join(__dirname, 'fixtures', 'fault-functions', 'grandchildren');
 /** Each invocation of the fixture leaves this many marked processes: two `sleep`s and a shell. */
 const MARKED_PER_CALL = 3;
-
-interface ProcessInfo {
-  readonly pid: number;
-  readonly ppid: number;
-  readonly args: string;
-}
-
-/** Every process but zombies (ended, not yet reaped: gone as far as these tests care). */
-function runningProcesses(): ProcessInfo[] {
-  if (!fs.existsSync('/proc/self/stat')) {
-    return execFileSync('ps', ['-eo', 'pid=,ppid=,stat=,args='], { encoding: 'utf-8' }).split('\n')
-      .map((line) => /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line))
-      .filter((m): m is RegExpExecArray => !!m && !m[3].startsWith('Z'))
-      .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[4] }));
-  }
-  const found: ProcessInfo[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf-8');
-      // After the command name, which may hold spaces and parentheses: state, ppid, ...
-      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (state === 'Z') continue;
-      const args = fs.readFileSync(`/proc/${name}/cmdline`, 'utf-8').split('\0').join(' ').trim();
-      found.push({ pid: Number(name), ppid: Number(ppid), args });
-    } catch {
-      // ended while we looked
-    }
-  }
-  return found;
-}
 
 /** Running processes whose command line contains `text`. */
 function processesWith(text: string): ProcessInfo[] {
@@ -59,21 +28,18 @@ function isRunning(pid: number): boolean {
   return runningProcesses().some((p) => p.pid === pid);
 }
 
-async function eventually(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return true;
-}
-
 /** A `sleep` argument no other test or process uses: 300 seconds and a random fraction. */
 function uniqueMarker(): string {
   return `300.${process.pid}${randomInt(1e9)}`;
 }
 
 /** The command lines still running with `marker`, after waiting up to `timeoutMs` for there to be none. */
+/** The marked processes once there are `count` of them (the shell starts its `sleep` after the function returned). */
+async function marked(marker: string, count: number, timeoutMs = 3_000): Promise<ProcessInfo[]> {
+  await eventually(() => processesWith(marker).length >= count, timeoutMs);
+  return processesWith(marker);
+}
+
 async function leftBehind(marker: string, timeoutMs = 3_000): Promise<string[]> {
   await eventually(() => processesWith(marker).length === 0, timeoutMs);
   return processesWith(marker).map((p) => p.args);
@@ -97,16 +63,7 @@ let bundleDir: string;
 let Bundled: typeof FunctionHost;
 beforeAll(() => {
   bundleDir = tempFolder();
-  buildSync({
-    entryPoints: ['lambda/function-host.ts', 'lambda/function-worker.ts', 'engine/dynamodb-local.ts'].map((file) => path.join(REPO, 'local', file)),
-    entryNames: '[name]',
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outdir: bundleDir,
-    logLevel: 'silent',
-  });
+  bundleLocal(bundleDir, ['lambda/function-host.ts', 'lambda/function-worker.ts', 'engine/dynamodb-local.ts']);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   Bundled = require(path.join(bundleDir, 'function-host.js')).FunctionHost;
 });
@@ -200,10 +157,10 @@ posix('what a function spawns dies with its execution environment', () => {
 
     const result = await host.invoke({ marker, then: 'return' });
     expect(result.status).toBe('ok');
-    expect(processesWith(marker)).toHaveLength(MARKED_PER_CALL);
+    expect(await marked(marker, MARKED_PER_CALL)).toHaveLength(MARKED_PER_CALL);
     const second = await host.invoke({ marker, then: 'return' });
     expect(second.coldStart).toBe(false);
-    expect(processesWith(marker)).toHaveLength(2 * MARKED_PER_CALL);
+    expect(await marked(marker, 2 * MARKED_PER_CALL)).toHaveLength(2 * MARKED_PER_CALL);
 
     await host.stop();
     expect(await leftBehind(marker)).toStrictEqual([]);

@@ -1,65 +1,30 @@
-import { ChildProcess, spawn } from 'child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'fs';
+import { writeFileSync } from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { synthSlowApp } from './fixtures/whole-app';
+import { buildCli, runCli, runningProcesses, waitForOutput } from './local-cli-helpers';
 import { tempDir } from './local-runner-helpers';
 import { DynamoDbLocal, startDynamoDbLocal } from '../local/engine/dynamodb-local';
 import { LocalRunner } from '../local/runner';
 
-// The bundled CLI under faults, as a user meets them: a run that is never idle, a DynamoDB Local of the
+// The CLI (bundled from the sources) under faults, as a user meets them: a run that is never idle, a DynamoDB Local of the
 // user's that already holds a table of the app's name, a DynamoDB that goes away mid-run, endpoints that
 // are not there or not DynamoDB. Each ends with a message that says what to do and an exit code that means it.
 
-const root = path.join(__dirname, '..');
-const cli = path.join(root, 'assets', 'local-runner', 'cli.js');
+let cli: string;
 const dir = tempDir('stt-faults-runner-');
 const cdkOut = path.join(dir, 'cdk.out');
 const seedFile = path.join(dir, 'seed.json');
 
-interface CliRun {
-  readonly child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  readonly exited: Promise<{ code: number | null; ms: number }>;
-}
-
-function runCli(...args: string[]): CliRun {
-  const started = Date.now();
-  const child = spawn(process.execPath, [cli, '--cdk-out', cdkOut, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  const run: CliRun = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve({ code, ms: Date.now() - started }))),
-  };
-  child.stdout!.on('data', (chunk) => (run.stdout += chunk));
-  child.stderr!.on('data', (chunk) => (run.stderr += chunk));
-  return run;
-}
-
-async function waitForOutput(run: CliRun, text: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!run.stdout.includes(text)) {
-    if (Date.now() > deadline) throw new Error(`no "${text}" in the CLI's output:\n${run.stdout}\n${run.stderr}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** The CLI on the slow app. */
+const runCliOnApp = (...args: string[]) => runCli(cli, ['--cdk-out', cdkOut, ...args]);
 
 /** The java process whose command line holds `-port <port>` (the embedded DynamoDB Local). */
 function javaPidListeningOn(port: string): number {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    let args: string[];
-    try {
-      args = readFileSync(`/proc/${pid}/cmdline`, 'utf-8').split('\0');
-    } catch {
-      continue;
-    }
-    const at = args.indexOf('-port');
-    if (args[0].endsWith('java') && at !== -1 && args[at + 1] === port) return Number(pid);
-  }
-  throw new Error(`no java process with -port ${port}`);
+  const jvm = runningProcesses().find((p) => p.args.includes(`DynamoDBLocal.jar -sharedDb -port ${port} `));
+  if (!jvm) throw new Error(`no java process with -port ${port}`);
+  return jvm.pid;
 }
 
 const clientOf = (local: DynamoDbLocal) => new DynamoDBClient({
@@ -67,13 +32,18 @@ const clientOf = (local: DynamoDbLocal) => new DynamoDBClient({
 });
 
 beforeAll(() => {
+  cli = buildCli();
   synthSlowApp(cdkOut, 30_000);
   writeFileSync(seedFile, JSON.stringify({ Orders: [{ pk: 'order-1' }] }));
 });
 
 test('--until-idle gives up after its own timeout: it prints the ledger, stops, and exits 1', async () => {
-  const run = runCli('--out', path.join(dir, 'idle'), '--seed', seedFile, '--until-idle', '--idle-timeout', '3');
-  const { code, ms } = await run.exited;
+  const run = runCliOnApp('--out', path.join(dir, 'idle'), '--seed', seedFile, '--until-idle', '--idle-timeout', '3');
+  // Timed from the seed (the record's 30 s in the function start then), not from the start of DynamoDB Local.
+  await waitForOutput(run, 'seeded 1 item into slow-orders');
+  const seeded = Date.now();
+  const { code } = await run.exited;
+  const ms = Date.now() - seeded;
   expect(code).toBe(1);
   expect(run.stderr).toContain('error: not idle after 3000 ms');
   expect(run.stdout).toContain('seeded 1 item into slow-orders');
@@ -104,19 +74,19 @@ describe('a DynamoDB Local of the user\'s', () => {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
     }));
     for (let i = 0; i < 5; i++) await client.send(new PutItemCommand({ TableName: 'slow-orders', Item: { pk: { S: `mine-${i}` } } }));
-    const refused = runCli('--endpoint', local.endpoint, '--out', path.join(dir, 'existing'), '--until-idle');
+    const refused = runCliOnApp('--endpoint', local.endpoint, '--out', path.join(dir, 'existing'), '--until-idle');
     expect((await refused.exited).code).toBe(2);
     expect(refused.stderr).toContain(`error: table slow-orders already exists on the DynamoDB at ${local.endpoint}; `
       + 'the runner does not touch a table it did not create.');
     expect((await client.send(new ScanCommand({ TableName: 'slow-orders' }))).Count).toBe(5);
 
-    const reset = runCli('--endpoint', local.endpoint, '--out', path.join(dir, 'reset'), '--reset-tables', '--until-idle');
+    const reset = runCliOnApp('--endpoint', local.endpoint, '--out', path.join(dir, 'reset'), '--reset-tables', '--until-idle');
     expect((await reset.exited).code).toBe(0);
     expect((await client.send(new ScanCommand({ TableName: 'slow-orders' }))).Count).toBe(0);
   }, 120_000);
 
   test('DynamoDB going away mid-run is said once; the ledger is printed and the CLI exits 3', async () => {
-    const run = runCli('--endpoint', local.endpoint, '--out', path.join(dir, 'dies'), '--reset-tables', '--seed', seedFile,
+    const run = runCliOnApp('--endpoint', local.endpoint, '--out', path.join(dir, 'dies'), '--reset-tables', '--seed', seedFile,
       '--until-idle', '--idle-timeout', '120');
     await waitForOutput(run, '"msg":"receipt"');
     await local.stop();
@@ -149,7 +119,7 @@ test('the embedded DynamoDB Local dying mid-run is said once; waitForIdle and su
 
 describe('endpoints that cannot be used are named, with what to do', () => {
   test('a refused connection', async () => {
-    const run = runCli('--endpoint', 'http://127.0.0.1:1', '--out', path.join(dir, 'refused'));
+    const run = runCliOnApp('--endpoint', 'http://127.0.0.1:1', '--out', path.join(dir, 'refused'));
     expect((await run.exited).code).toBe(2);
     expect(run.stderr).toContain('error: cannot reach DynamoDB at http://127.0.0.1:1: the connection was refused. Is DynamoDB Local running there?');
   }, 60_000);
@@ -162,7 +132,7 @@ describe('endpoints that cannot be used are named, with what to do', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
     try {
-      const run = runCli('--endpoint', endpoint, '--out', path.join(dir, 'html'));
+      const run = runCliOnApp('--endpoint', endpoint, '--out', path.join(dir, 'html'));
       expect((await run.exited).code).toBe(2);
       expect(run.stderr).toMatch(new RegExp(`error: the endpoint ${endpoint.replace(/[.]/g, '\\.')} answered, but not as DynamoDB does \\(.+\\): is it a DynamoDB Local\\?`));
     } finally {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildSync } from 'esbuild';
+import { bundleLocal, eventually } from './local-cli-helpers';
 import { FunctionHost, FunctionHostOptions, FunctionHostStoppedError, InvokeResult } from '../local/lambda/function-host';
 
 const FUNCTIONS = path.join(__dirname, 'fixtures', 'functions');
@@ -33,15 +33,7 @@ let bundleDir: string;
 let Bundled: typeof FunctionHost;
 beforeAll(() => {
   bundleDir = fs.mkdtempSync(path.join(os.tmpdir(), 'function-host-bundle-'));
-  buildSync({
-    entryPoints: [path.join(__dirname, '..', 'local', 'lambda', 'function-host.ts'), path.join(__dirname, '..', 'local', 'lambda', 'function-worker.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    outdir: bundleDir,
-    logLevel: 'silent',
-  });
+  bundleLocal(bundleDir, ['lambda/function-host.ts', 'lambda/function-worker.ts']);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   Bundled = require(path.join(bundleDir, 'function-host.js')).FunctionHost;
 });
@@ -84,15 +76,6 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function eventually(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return true;
 }
 
 function errorOf(result: InvokeResult) {

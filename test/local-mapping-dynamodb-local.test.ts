@@ -1,9 +1,7 @@
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand, DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
+import { GetRecordsCommand, GetShardIteratorCommand, DescribeStreamCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { createStreamTable, streamMapping } from './local-mapping-helpers';
+import { mappingTestEngine, streamMapping, waitFor } from './local-mapping-helpers';
 import { buildOnFailureRecord, FailedBatch, LocalFailureDestination } from '../local/destinations/failure-destination-writer';
-import { DynamoDbLocal, startDynamoDbLocal } from '../local/engine/dynamodb-local';
 import { SdkStreamSource } from '../local/engine/stream-source';
 import type { InvokeResult } from '../local/lambda/function-host';
 import { Ledger } from '../local/ledger/ledger';
@@ -14,53 +12,20 @@ import { MappingEmulator, MappingEmulatorOptions } from '../local/mapping/mappin
 // The mapping emulator on a real DynamoDB Local stream: the ARN the function sees, creation times to the
 // second (DynamoDB Local gives the minute), and two mappings on one stream keeping separate ledgers.
 
-let dynamo: DynamoDbLocal;
-let client: DynamoDBClient;
-let streams: DynamoDBStreamsClient;
-const running: MappingEmulator[] = [];
-
-beforeAll(async () => {
-  dynamo = await startDynamoDbLocal();
-  const config = { endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
-  client = new DynamoDBClient(config);
-  streams = new DynamoDBStreamsClient(config);
-});
-
-afterAll(async () => {
-  await Promise.all(running.map((e) => e.stop()));
-  client?.destroy();
-  streams?.destroy();
-  await dynamo?.stop();
-});
+const engine = mappingTestEngine();
+const { createTable, put } = engine;
 
 const mapping = streamMapping();
 
-const createTable = (name: string) => createStreamTable(client, name);
-
-/** Puts an item; returns the wall-clock interval the write happened in. */
-async function put(table: string, pk: string): Promise<{ before: number; after: number }> {
-  const before = Date.now();
-  await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: pk } } }));
-  return { before, after: Date.now() };
-}
-
-async function waitFor(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 function emulator(options: Omit<MappingEmulatorOptions, 'source' | 'functionArn' | 'region' | 'pollIntervalMs'>): MappingEmulator {
   const e = new MappingEmulator({
-    source: new SdkStreamSource(streams),
+    source: new SdkStreamSource(engine.streams),
     functionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:f',
     region: 'eu-west-1',
     pollIntervalMs: 20,
     ...options,
   });
-  running.push(e);
+  engine.running.push(e);
   return e;
 }
 
@@ -128,11 +93,11 @@ test('the function and the failure destination see eventSourceArn; creation time
   expect(info.approximateArrivalOfFirstRecord).toBe(new Date(badCreated * 1000).toISOString().replace('.000Z', 'Z'));
 
   // What DynamoDB Local itself says: the minute only (the reason for the arrival clock).
-  const shard = (await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription!.Shards![0];
-  const iterator = (await streams.send(new GetShardIteratorCommand({
+  const shard = (await engine.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription!.Shards![0];
+  const iterator = (await engine.streams.send(new GetShardIteratorCommand({
     StreamArn: streamArn, ShardId: shard.ShardId!, ShardIteratorType: 'TRIM_HORIZON',
   }))).ShardIterator!;
-  const raw = (await streams.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records!;
+  const raw = (await engine.streams.send(new GetRecordsCommand({ ShardIterator: iterator }))).Records!;
   expect(raw).toHaveLength(4);
   for (const r of raw) expect(r.dynamodb!.ApproximateCreationDateTime!.getTime() % 60_000).toBe(0);
 });
@@ -153,7 +118,7 @@ test('two mappings with their own ledger keys on one stream each dispose of ever
       return ok;
     },
   }));
-  const audits = (['first', 'second'] as const).map((ledgerKey) => new StreamAudit(new SdkStreamSource(streams), streamArn,
+  const audits = (['first', 'second'] as const).map((ledgerKey) => new StreamAudit(new SdkStreamSource(engine.streams), streamArn,
     () => undefined, { ledgerKey, arrivals }));
   await Promise.all(mappings.map((m) => m.start()));
 

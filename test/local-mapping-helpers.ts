@@ -1,5 +1,8 @@
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { MappingDefinition } from '../local/assembly/definitions';
+import { DynamoDbLocal, startDynamoDbLocal } from '../local/engine/dynamodb-local';
+import type { MappingEmulator } from '../local/mapping/mapping-emulator';
 
 /** A mapping definition for emulator tests: one shard's worth of plain settings, changed where a test needs it. */
 export function streamMapping(overrides: Partial<MappingDefinition> = {}): MappingDefinition {
@@ -31,4 +34,52 @@ export async function createStreamTable(client: DynamoDBClient, name: string): P
   }));
   await waitUntilTableExists({ client, maxWaitTime: 30 }, { TableName: name });
   return out.TableDescription!.LatestStreamArn!;
+}
+
+/** A test file's DynamoDB Local, its clients, and the emulators its tests started. */
+export interface MappingTestEngine {
+  readonly client: DynamoDBClient;
+  readonly streams: DynamoDBStreamsClient;
+  /** The emulators started by the tests: stopped after the last test, before the engine (earlier too, if a file says so). */
+  readonly running: MappingEmulator[];
+  /** `createStreamTable` on this engine. */
+  createTable(name: string): Promise<string>;
+  /** Puts an item `{ pk }`; returns the wall-clock interval the write happened in. */
+  put(table: string, pk: string): Promise<{ before: number; after: number }>;
+}
+
+/** One DynamoDB Local for the test file (call it at its top level): started before its tests, stopped after them. */
+export function mappingTestEngine(): MappingTestEngine {
+  let dynamo: DynamoDbLocal | undefined;
+  const engine = {
+    running: [] as MappingEmulator[],
+    createTable: (name: string) => createStreamTable(engine.client, name),
+    put: async (table: string, pk: string) => {
+      const before = Date.now();
+      await engine.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: pk } } }));
+      return { before, after: Date.now() };
+    },
+  } as { -readonly [K in keyof MappingTestEngine]: MappingTestEngine[K] };
+  beforeAll(async () => {
+    dynamo = await startDynamoDbLocal();
+    const config = { endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+    engine.client = new DynamoDBClient(config);
+    engine.streams = new DynamoDBStreamsClient(config);
+  });
+  afterAll(async () => {
+    await Promise.all(engine.running.splice(0).map((e) => e.stop()));
+    engine.client?.destroy();
+    engine.streams?.destroy();
+    await dynamo?.stop();
+  });
+  return engine;
+}
+
+/** Polls `condition` every 20 ms; rejects naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -23,8 +23,14 @@ const ECHO = `exports.handler = async (event) => {
 function buildApp(): App {
   const app = new App();
   const stack = new Stack(app, 'ApiTest');
-  new StreamTriggeredTable(stack, 'Orders', {
+  const orders = new StreamTriggeredTable(stack, 'Orders', {
     partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    createAlarms: false,
+  });
+  // A second table on the Orders function: both tables get its lines, and each its own change lines.
+  new StreamTriggeredTable(stack, 'Audit', {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    handler: StreamHandler.fromFunction(orders.handlerFunction),
     createAlarms: false,
   });
   const echo = new lambda.Function(stack, 'Echo', {
@@ -62,14 +68,23 @@ describe('a runner started from an app', () => {
     await orders.put({ pk: 'o1', status: 'NEW' });
     await orders.update({ pk: 'o1' }, { status: 'PAID' });
     await orders.delete({ pk: 'o1' });
+    const audit = runner.table('Audit');
+    await audit.put({ pk: 'a1' });
     await runner.waitForIdle();
     const changes = orders.changes();
     expect(changes.map((c) => c.eventName)).toEqual(['INSERT', 'MODIFY', 'REMOVE']);
     expect(changes.map((c) => c.keys)).toEqual([{ pk: 'o1' }, { pk: 'o1' }, { pk: 'o1' }]);
     expect(changes[1]).toMatchObject({ newImage: { pk: 'o1', status: 'PAID' }, oldImage: { pk: 'o1', status: 'NEW' }, changedAttributes: ['status'] });
-    // Summary lines are not changes, and the other table's lines are not this table's.
+    // Summary lines are not changes, and the other table's lines are not this table's: the function the two
+    // tables share printed the Audit change into the Orders table's lines too.
     expect(orders.logLines.some((l) => l.includes('"message":"batch"'))).toBe(true);
+    expect(orders.logLines.some((l) => l.includes('"message":"change"') && l.includes('"pk":"a1"'))).toBe(true);
+    expect(audit.changes().map((c) => [c.eventName, c.keys])).toEqual([['INSERT', { pk: 'a1' }]]);
     expect(runner.table('Events').changes()).toEqual([]);
+    // Called again after more lines, it still gives every change line, in order.
+    await orders.put({ pk: 'o2' });
+    await runner.waitForIdle();
+    expect(orders.changes().map((c) => c.keys)).toEqual([{ pk: 'o1' }, { pk: 'o1' }, { pk: 'o1' }, { pk: 'o2' }]);
   });
 
   test('a function\'s stdout and stderr lines are apart; logLines has both', async () => {

@@ -123,7 +123,9 @@ test('two mappings on one stream each get every record; the ledger counts each r
 
 test('records carry the stack\'s ARNs and the write time to the second', () => {
   const orders = runner.table('Orders');
-  for (const record of echoedRecords('Echo')) {
+  const records = echoedRecords('Echo');
+  expect(records).toHaveLength(2);
+  for (const record of records) {
     expect(record).toMatchObject({ eventSourceARN: orders.streamArn, awsRegion: REGION, eventID: expect.stringMatching(/^[0-9a-f]{32}$/) });
     // DynamoDB Local rounds to the minute; the runner delivers the write time, to the second.
     expect(record.createdAt * 1000).toBeGreaterThanOrEqual(Math.floor(writtenAt / 1000) * 1000);

@@ -4,11 +4,14 @@ import * as ts from 'typescript';
 
 // README examples must compile against the real API: every ```ts block (and every ```mts block, the
 // TypeScript-only examples that jsii-rosetta leaves untranslated) is type-checked as its own module, with
-// 'cdk-stream-triggered-table' resolved to src/. An info string after the language (`ts fixture=...`) is
-// jsii-rosetta's.
+// 'cdk-stream-triggered-table' resolved to src/. A block marked `ts fixture=NAME` is put where jsii-rosetta
+// puts it, in place of `/// here` in rosetta/NAME.ts-fixture.
 const root = path.join(__dirname, '..');
 const readme = readFileSync(path.join(root, 'README.md'), 'utf-8');
-const blocks = [...readme.matchAll(/```m?ts(?: [^\n]*)?\n([\s\S]*?)```/g)].map((m) => m[1]);
+const blocks = [...readme.matchAll(/```m?ts( [^\n]*)?\n([\s\S]*?)```/g)].map(([, info, code]) => {
+  const fixture = /\bfixture=(\S+)/.exec(info ?? '')?.[1];
+  return fixture ? readFileSync(path.join(root, 'rosetta', `${fixture}.ts-fixture`), 'utf-8').replace('/// here', () => code) : code;
+});
 
 test('the README has the examples it promises', () => {
   expect(blocks.length).toBeGreaterThanOrEqual(5);
@@ -16,13 +19,7 @@ test('the README has the examples it promises', () => {
 
 test('every TypeScript example in the README compiles', () => {
   const files = new Map<string, string>();
-  blocks.forEach((code, i) => {
-    // The first block is a one-line teaser inside a stack; give it the imports and `this` it assumes.
-    const body = code.includes('import ') ? code
-      : 'import * as dynamodb from \'aws-cdk-lib/aws-dynamodb\';\nimport { Stack } from \'aws-cdk-lib\';\n'
-        + `import { StreamTriggeredTable } from 'cdk-stream-triggered-table';\nexport class S extends Stack { f() {\n${code}\n} }\n`;
-    files.set(path.join(root, 'test', `__readme_${i}.ts`), `${body}\nexport {};\n`);
-  });
+  blocks.forEach((code, i) => files.set(path.join(root, 'test', `__readme_${i}.ts`), `${code}\nexport {};\n`));
   const options: ts.CompilerOptions = {
     strict: true,
     noEmit: true,

@@ -2,6 +2,7 @@ import { spawnSync } from 'child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { SHARED_DYNAMODB_ENDPOINT_VARIABLE } from '../local/engine/shared-dynamodb';
 
 // The README's "Test your stream handler with jest" section, run as written: its jest.config.js and its test
 // file in a project of their own, where `cdk-stream-triggered-table` is this checkout (linked into
@@ -44,7 +45,7 @@ harness.transform = { '^.+\\\\.tsx?$': ['ts-jest', { isolatedModules: true }] };
 
     // The preset's global setup starts the jest run's DynamoDB Local: none is inherited from this suite.
     const env = { ...process.env };
-    delete env.CDK_STREAM_TRIGGERED_TABLE_DYNAMODB_ENDPOINT;
+    delete env[SHARED_DYNAMODB_ENDPOINT_VARIABLE];
     delete env.JEST_WORKER_ID;
     const run = spawnSync(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--coverage=false'], {
       cwd: project,

@@ -13,7 +13,7 @@ export const REPO = path.resolve(__dirname, '..', '..');
 export const BUILD_DIR = path.join(REPO, 'bench', '.build', 'handlers');
 /** Our handler as shipped: built by `npx projen bundle` (the bench task runs it first). */
 export const OURS_ASSET = path.join(REPO, 'assets', 'stream-handler', 'index.js');
-const OURS_SOURCE = path.join(REPO, 'lambda', 'stream-handler', 'index.ts');
+export const OURS_SOURCE = path.join(REPO, 'lambda', 'stream-handler', 'index.ts');
 
 export interface Bundles {
   readonly ours: string;
@@ -25,7 +25,7 @@ export interface Bundles {
 }
 
 /** The same flags as our asset's bundle task. */
-const HANDLER_BUILD: BuildOptions = {
+export const HANDLER_BUILD: BuildOptions = {
   bundle: true,
   platform: 'node',
   target: 'node20',

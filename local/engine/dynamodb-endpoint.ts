@@ -23,12 +23,14 @@ export async function probeDynamoDb(client: DynamoDBClient, endpoint: string): P
   }
 }
 
+/** The socket error codes of an endpoint that is not there. */
+const SOCKET_CODES = ['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT'];
+
 /** True for the errors of an endpoint that is not there (as opposed to one that refuses a request). */
 export function isConnectionFailure(error: unknown): boolean {
   const code = errorCode(error);
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EHOSTUNREACH' || code === 'ENOTFOUND'
-    || code === 'EAI_AGAIN' || code === 'ETIMEDOUT' || (error as { name?: string })?.name === 'TimeoutError'
-    || (error as { name?: string })?.name === 'AbortError';
+  const name = (error as { name?: string })?.name;
+  return (code !== undefined && SOCKET_CODES.includes(code)) || name === 'TimeoutError' || name === 'AbortError';
 }
 
 function describeEndpointFailure(error: unknown, endpoint: string): string {
@@ -50,7 +52,7 @@ function describeEndpointFailure(error: unknown, endpoint: string): string {
   return `the endpoint ${endpoint} answered, but not as DynamoDB does (${name ?? 'error'}: ${message}): is it a DynamoDB Local?`;
 }
 
-const SOCKET_CODES = /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|ETIMEDOUT)\b/;
+const SOCKET_CODE_IN_MESSAGE = new RegExp(`\\b(${SOCKET_CODES.join('|')})\\b`);
 
 /**
  * Node puts the socket's code on the error or on its cause (fetch, the SDK's HTTP handler). Under jest the
@@ -59,7 +61,7 @@ const SOCKET_CODES = /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EAI_AGAI
  */
 function errorCode(error: unknown): string | undefined {
   const e = error as { code?: string; cause?: { code?: string }; errors?: Array<{ code?: string }>; message?: string } | undefined;
-  return e?.code ?? e?.cause?.code ?? e?.errors?.find((inner) => inner.code)?.code ?? SOCKET_CODES.exec(String(e?.message ?? ''))?.[1];
+  return e?.code ?? e?.cause?.code ?? e?.errors?.find((inner) => inner.code)?.code ?? SOCKET_CODE_IN_MESSAGE.exec(String(e?.message ?? ''))?.[1];
 }
 
 function hostOf(endpoint: string): string {

@@ -5,7 +5,7 @@
  * of at their next poll. The Streams API readers talk to DynamoDB Local directly.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, LoopbackServer } from './loopback-server';
 
 /** DynamoDB operations that can add stream records (X-Amz-Target `DynamoDB_20120810.<operation>`). */
 const WRITES = new Set([
@@ -13,11 +13,8 @@ const WRITES = new Set([
   'ExecuteStatement', 'BatchExecuteStatement', 'ExecuteTransaction',
 ]);
 
-export interface DynamoDbProxy {
-  /** `http://127.0.0.1:<port>`: give it to every client instead of the engine's own endpoint. */
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
+/** `endpoint`: give it to every client instead of the engine's own endpoint. */
+export type DynamoDbProxy = LoopbackServer;
 
 export async function startDynamoDbProxy(target: string, onWrite: () => void): Promise<DynamoDbProxy> {
   const upstream = new URL(target);
@@ -43,17 +40,12 @@ export async function startDynamoDbProxy(target: string, onWrite: () => void): P
     request.pipe(forwarded);
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () => new Promise<void>((resolve) => {
+    endpoint: listening.endpoint,
+    stop: () => {
       agent.destroy();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+      return listening.stop();
+    },
   };
 }

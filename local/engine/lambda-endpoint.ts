@@ -9,7 +9,7 @@
  * `ResourceNotFoundException`. Other Lambda operations answer 400, naming themselves as not run offline.
  */
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, LoopbackServer } from './loopback-server';
 import type { InvokeResult } from '../lambda/function-host';
 
 /** A function the endpoint can invoke. */
@@ -25,11 +25,8 @@ export interface LambdaEndpointOptions {
   readonly onInvoked?: (fn: InvokableFunction, event: unknown, result: InvokeResult) => void;
 }
 
-export interface LambdaEndpoint {
-  /** e.g. `http://127.0.0.1:40123`: give it as AWS_ENDPOINT_URL_LAMBDA. */
-  readonly endpoint: string;
-  stop(): Promise<void>;
-}
+/** `endpoint`: give it as AWS_ENDPOINT_URL_LAMBDA. */
+export type LambdaEndpoint = LoopbackServer;
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 
@@ -40,19 +37,7 @@ export async function startLambdaEndpoint(options: LambdaEndpointOptions): Promi
       else res.destroy();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  let stopped: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    stop: () => stopped ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
+  return listenOnLoopback(server);
 }
 
 async function handle(options: LambdaEndpointOptions, req: IncomingMessage, body: string, res: ServerResponse): Promise<void> {

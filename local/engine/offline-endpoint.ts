@@ -10,7 +10,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback, LoopbackServer } from './loopback-server';
 
 export interface OfflineCall {
   /** The service's usual name (`SNS`, `EventBridge`), else its SigV4 signing name. */
@@ -21,13 +21,9 @@ export interface OfflineCall {
   readonly at: number;
 }
 
-export interface OfflineEndpoint {
-  /** e.g. `http://127.0.0.1:40123` */
-  readonly endpoint: string;
+export interface OfflineEndpoint extends LoopbackServer {
   /** every call answered, in order */
   readonly calls: readonly OfflineCall[];
-  /** Stops listening and closes open connections. Safe to call more than once. */
-  stop(): Promise<void>;
 }
 
 export interface OfflineEndpointOptions {
@@ -53,22 +49,7 @@ export async function startOfflineEndpoint(options: OfflineEndpointOptions = {})
       () => res.destroy(),
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // Loopback only: the endpoint is for this machine's functions.
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  let stopped: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    calls,
-    stop: () => stopped ??= new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      // The SDK keeps connections alive: close them, or close() waits for them.
-      server.closeAllConnections();
-    }),
-  };
+  return { ...await listenOnLoopback(server), calls };
 }
 
 function notRunOfflineMessage(call: OfflineCall): string {

@@ -109,7 +109,7 @@ export class Ledger {
   public held(ledgerKey: string, records: readonly DynamoDBRecord[]): void {
     for (const r of records) {
       const entry = this.seen(ledgerKey, r);
-      if (entry.held || this.isDisposed(ledgerKey, entry.sequenceNumber)) continue;
+      if (entry.held || isDisposed(entry)) continue;
       entry.held = true;
       this.heldCounts.set(ledgerKey, (this.heldCounts.get(ledgerKey) ?? 0) + 1);
     }
@@ -128,14 +128,6 @@ export class Ledger {
   /** The mapping of `ledgerKey` is disabled: it reads nothing, so its stream's records are not read rather than lost. */
   public mappingDisabled(ledgerKey: string): void {
     this.disabledKeys.add(ledgerKey);
-  }
-
-  public isStopped(ledgerKey: string): boolean {
-    return this.stoppedKeys.has(ledgerKey);
-  }
-
-  public isDisabled(ledgerKey: string): boolean {
-    return this.disabledKeys.has(ledgerKey);
   }
 
   public invoked(ledgerKey: string, records: readonly DynamoDBRecord[]): void {
@@ -183,8 +175,7 @@ export class Ledger {
 
   public isDisposed(ledgerKey: string, sequenceNumber: string): boolean {
     const e = this.get(ledgerKey, sequenceNumber);
-    return e !== undefined && (e.deliveries > 0 || e.filtered || e.failedWith !== undefined || e.dropped !== undefined
-      || e.destinationDeliveryFailed !== undefined);
+    return e !== undefined && isDisposed(e);
   }
 
   public all(): RecordDisposition[] {
@@ -216,7 +207,7 @@ export class Ledger {
     const disabled = new Set(ledgerKeys.filter((k) => this.disabledKeys.has(k)));
     for (const { streamArn: ledgerKey, sequenceNumber } of existing) {
       const e = this.get(ledgerKey, sequenceNumber);
-      if (e && this.isDisposed(ledgerKey, sequenceNumber)) {
+      if (e && isDisposed(e)) {
         if (e.failedWith && e.replays > 0) replayed++;
         if (e.failedWith) failed++;
         else if (e.destinationDeliveryFailed) deliveryFailed++;
@@ -271,4 +262,10 @@ export function itemKeyOf(ledgerKey: string, record: DynamoDBRecord): string {
   const keys = record.dynamodb?.Keys ?? {};
   const sorted = Object.keys(keys).sort().map((k) => [k, (keys as Record<string, unknown>)[k]]);
   return `${ledgerKey}|${JSON.stringify(sorted)}`;
+}
+
+/** Delivered, filtered out, or gone to the failure destination, dropped, or bound there and undeliverable. */
+function isDisposed(e: RecordDisposition): boolean {
+  return e.deliveries > 0 || e.filtered || e.failedWith !== undefined || e.dropped !== undefined
+    || e.destinationDeliveryFailed !== undefined;
 }

@@ -23,22 +23,22 @@ export class Doorbell {
 
   /**
    * Waits `ms`, or less if it rings (or rang since `since`, a `count` taken earlier). Resolves true when the
-   * wait ended by time or by a ring, false when `signal` aborted it. Never rejects.
+   * wait ended by time or by a ring, false when `signal` (if any) aborted it. Never rejects.
    */
-  public wait(ms: number, signal: AbortSignal, since?: number): Promise<boolean> {
-    if (signal.aborted) return Promise.resolve(false);
+  public wait(ms: number, signal?: AbortSignal, since?: number): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
     if (since !== undefined && since !== this.rings) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
       const finish = (result: boolean) => {
         clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
+        signal?.removeEventListener('abort', onAbort);
         this.waiters.delete(wake);
         resolve(result);
       };
       const wake = () => finish(true);
       const onAbort = () => finish(false);
       const timer = setTimeout(wake, ms);
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.add(wake);
     });
   }

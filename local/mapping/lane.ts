@@ -43,7 +43,7 @@ export class Lane {
    * injectable clock: the window is a wait the lane does, while the clock stands for record time (age, tumbling).
    */
   private oldestQueuedAt = Number.MAX_SAFE_INTEGER;
-  /** What the lane is doing with its current batch, in words (for `waitForIdle`'s timeout message). */
+  /** What the lane is doing with its current batch, in words (for `waitForIdle`'s timeout message, while busy). */
   private doing?: string;
 
   constructor(private readonly context: MappingContext, private readonly shardId: string, private readonly name: string) {}
@@ -136,6 +136,7 @@ export class Lane {
           await this.process(next);
         } finally {
           this.busy = false;
+          this.doing = undefined;
         }
         continue;
       }
@@ -247,8 +248,7 @@ export class Lane {
       if (signal.aborted) return;
       const event = this.event(batch.records, false);
       ledger.invoked(ledgerKey, batch.records);
-      this.doing = `invoking ${this.context.options.functionArn.split(':').pop()} with ${batchOf(batch.records.length)}`
-        + (batch.attempts > 0 ? ` (retry ${batch.attempts})` : '');
+      this.doing = `invoking ${this.functionName} with ${batchOf(batch.records.length)}` + (batch.attempts > 0 ? ` (retry ${batch.attempts})` : '');
       const result = await this.invoke(event);
       if (result === STOPPED) return;
       this.context.emit({ type: 'invoke', shardId: this.shardId, records: batch.records.length, result, event });
@@ -275,7 +275,7 @@ export class Lane {
           pending.shift();
           break;
         }
-        case 'retry':
+        case 'retry': {
           // The records before the checkpoint are done and not resent.
           ledger.delivered(ledgerKey, batch.records.slice(0, decision.checkpoint));
           batch.records = batch.records.slice(decision.checkpoint);
@@ -284,9 +284,11 @@ export class Lane {
           this.context.emit({
             type: 'retry', shardId: this.shardId, attempt: decision.attempt, reason: decision.reason, records: batch.records.length,
           });
-          this.doing = `waiting ${this.backoff(decision.attempt)} ms before retry ${decision.attempt} of ${batchOf(batch.records.length)} (${decision.reason})`;
-          if (!await pause(this.backoff(decision.attempt), signal)) return;
+          const backoff = this.backoff(decision.attempt);
+          this.doing = `waiting ${backoff} ms before retry ${decision.attempt} of ${batchOf(batch.records.length)} (${decision.reason})`;
+          if (!await pause(backoff, signal)) return;
           break;
+        }
       }
     }
   }
@@ -312,6 +314,10 @@ export class Lane {
         coldStart: false,
       };
     }
+  }
+
+  private get functionName(): string {
+    return this.context.options.functionArn.split(':').pop()!;
   }
 
   private backoff(attempt: number): number {
@@ -343,6 +349,7 @@ export class Lane {
     if (!this.window) return;
     const { signal } = this.context;
     const event = this.event([], true);
+    this.doing = `invoking ${this.functionName} to end its tumbling window`;
     for (let attempt = 0; ; attempt++) {
       if (signal.aborted) return;
       const result = await this.invoke(event);

@@ -7,12 +7,11 @@ import { compilePatterns } from './filter-match';
 import type { MappingActivity } from './mapping-activity';
 import type { MappingContext } from './mapping-context';
 import type { MappingEmulatorOptions } from './mapping-options';
-import { describeError, RetryEpisode, STREAM_CALL_BACKOFF } from './retry-episode';
+import { describeError, STREAM_CALL_BACKOFF, streamCallEpisode } from './retry-episode';
 import { ShardRunner } from './shard-runner';
-
-export type { MappingEmulatorOptions };
 import { GET_RECORDS_LIMIT, IteratorPosition, ShardInfo } from '../engine/stream-source';
 
+export type { MappingEmulatorOptions };
 export type { Clock } from './clock';
 export type { MappingActivity, MappingComponent } from './mapping-activity';
 
@@ -31,7 +30,6 @@ const START_ATTEMPTS = 5;
  * this is only a bound, in case one does not: nothing starts after the signal anyway.
  */
 const STOP_WAIT_MS = 1000;
-
 
 /**
  * Emulates one Lambda event source mapping on one DynamoDB stream, with the semantics of the service
@@ -161,11 +159,7 @@ export class MappingEmulator {
    * read, else where this one would have started. Retry counts and tumbling-window state start afresh.
    */
   public async handOver(): Promise<MappingHandOver> {
-    this.stopping ??= (async () => {
-      this.abort.abort();
-      const ended = Promise.all([...[...this.shards.values()].map((s) => s.stop()), this.discovery]);
-      await Promise.race([ended, sleep(STOP_WAIT_MS, undefined, { ref: false })]);
-    })();
+    this.stopping ??= this.endTasks();
     await this.stopping;
     const positions = new Map<string, IteratorPosition>();
     for (const [shardId, shard] of this.shards) positions.set(shardId, shard.resumePosition() ?? this.initialPosition(shardId));
@@ -182,10 +176,15 @@ export class MappingEmulator {
 
   private async halt(): Promise<void> {
     this.options.ledger.mappingStopped(this.context.ledgerKey);
+    await this.endTasks();
+    this.emit({ type: 'stopped', shardId: '-', pending: this.pendingRecords() });
+  }
+
+  /** Aborts every task of the mapping, and waits for them to end (at most STOP_WAIT_MS). */
+  private async endTasks(): Promise<void> {
     this.abort.abort();
     const ended = Promise.all([...[...this.shards.values()].map((s) => s.stop()), this.discovery]);
     await Promise.race([ended, sleep(STOP_WAIT_MS, undefined, { ref: false })]);
-    this.emit({ type: 'stopped', shardId: '-', pending: this.pendingRecords() });
   }
 
   private emit(activity: MappingActivity): void {
@@ -228,18 +227,8 @@ export class MappingEmulator {
   private async discoverShards(): Promise<void> {
     const interval = this.options.shardDiscoveryIntervalMs ?? 1000;
     const { signal } = this.context;
-    const episode = new RetryEpisode(this.context.streamCallBackoff, {
-      started: (error, operation) => this.emit({
-        type: 'error',
-        shardId: '-',
-        component: 'shard-discovery',
-        operation,
-        message: `${operation} failed: ${describeError(error)}`,
-        affects: 'new shards are not found until it succeeds (retried with backoff); the shards found are read on',
-        retrying: true,
-      }),
-      ended: (failures, operation) => this.emit({ type: 'recovered', shardId: '-', component: 'shard-discovery', operation, failures }),
-    });
+    const episode = streamCallEpisode(this.context, 'shard-discovery', '-',
+      () => 'new shards are not found until it succeeds (retried with backoff); the shards found are read on');
     let wait = interval;
     let last = Date.now();
     while (await this.untilNextDiscovery(wait, last)) {
@@ -292,18 +281,7 @@ export class MappingEmulator {
    */
   private async callAtStart<T>(operation: string, call: () => Promise<T>): Promise<T | Stopped> {
     const { signal } = this.context;
-    const episode = new RetryEpisode(this.context.streamCallBackoff, {
-      started: (error) => this.emit({
-        type: 'error',
-        shardId: '-',
-        component: 'start',
-        operation,
-        message: `${operation} failed: ${describeError(error)}`,
-        affects: `the mapping does not start until it succeeds (tried ${START_ATTEMPTS} times)`,
-        retrying: true,
-      }),
-      ended: (failures) => this.emit({ type: 'recovered', shardId: '-', component: 'start', operation, failures }),
-    });
+    const episode = streamCallEpisode(this.context, 'start', '-', () => `the mapping does not start until it succeeds (tried ${START_ATTEMPTS} times)`);
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await unlessStopped(Promise.resolve().then(call), signal);

@@ -4,6 +4,9 @@
  * trouble starts and once when it is over, never on every retry.
  */
 
+import type { MappingComponent } from './mapping-activity';
+import type { MappingContext } from './mapping-context';
+
 /** Backoff of a task that retries: `baseMs` doubled per consecutive failure, never above `maxMs`. */
 export interface Backoff {
   readonly baseMs: number;
@@ -47,6 +50,26 @@ export class RetryEpisode {
     this.failures = 0;
     this.reporter.ended(failures, this.operation);
   }
+}
+
+/**
+ * An episode of a mapping's Streams calls (backoff `streamCallBackoff`), told as its activity: an `error` of
+ * `component` when it starts, saying what it holds up (`affects`), and a `recovered` when it ends.
+ */
+export function streamCallEpisode(context: Pick<MappingContext, 'streamCallBackoff' | 'emit'>, component: MappingComponent, shardId: string,
+  affects: (operation: string) => string): RetryEpisode {
+  return new RetryEpisode(context.streamCallBackoff, {
+    started: (error, operation) => context.emit({
+      type: 'error',
+      shardId,
+      component,
+      operation,
+      message: `${operation} failed: ${describeError(error)}`,
+      affects: affects(operation),
+      retrying: true,
+    }),
+    ended: (failures, operation) => context.emit({ type: 'recovered', shardId, component, operation, failures }),
+  });
 }
 
 /** An error's name and message, for a report line. */

@@ -3,7 +3,7 @@ import { pause, STOPPED, Stopped, unlessStopped } from './abortable';
 import { Lane } from './lane';
 import type { MappingContext, ShardHooks } from './mapping-context';
 import { normalizeRecord, StreamsApiRecord, toEpochSeconds } from './normalize-record';
-import { describeError, RetryEpisode } from './retry-episode';
+import { RetryEpisode, streamCallEpisode } from './retry-episode';
 import { lowestSequenceNumber } from '../engine/sequence';
 import { GET_RECORDS_LIMIT, isIteratorLost, IteratorPosition, RecordsPage, ShardInfo } from '../engine/stream-source';
 import { itemKeyOf } from '../ledger/ledger';
@@ -31,18 +31,8 @@ export class ShardRunner {
     const shardId = shard.shardId;
     this.lanes = Array.from({ length: factor }, (_, i) =>
       new Lane(context, shardId, factor > 1 ? `lane ${i + 1} of ${factor} of shard ${shardId}` : `the lane of shard ${shardId}`));
-    this.episode = new RetryEpisode(context.streamCallBackoff, {
-      started: (error, operation) => context.emit({
-        type: 'error',
-        shardId,
-        component: 'shard-reader',
-        operation,
-        message: `${operation} failed: ${describeError(error)}`,
-        affects: `shard ${shardId} is not read until ${operation} succeeds (retried with backoff); its records wait in the stream`,
-        retrying: true,
-      }),
-      ended: (failures, operation) => context.emit({ type: 'recovered', shardId, component: 'shard-reader', operation, failures }),
-    });
+    this.episode = streamCallEpisode(context, 'shard-reader', shardId,
+      (operation) => `shard ${shardId} is not read until ${operation} succeeds (retried with backoff); its records wait in the stream`);
   }
 
   public isQuiet(): boolean {

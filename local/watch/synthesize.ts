@@ -40,9 +40,10 @@ export interface SynthResult {
 /** Runs the app command once; never rejects (a failing app is a result, with its output). */
 export function synthesize(project: CdkProject, cdkOut: string): Promise<SynthResult> {
   const started = Date.now();
+  // As the CDK CLI merges them: a key of cdk.json's `context` wins over the same key in cdk.context.json.
   const context = {
-    ...readContext(path.join(project.directory, 'cdk.json')),
     ...readContext(path.join(project.directory, 'cdk.context.json')),
+    ...readContext(path.join(project.directory, 'cdk.json')),
     // What the CDK CLI turns on by default, and the runner reads: construct paths and asset folders.
     'aws:cdk:enable-path-metadata': true,
     'aws:cdk:enable-asset-metadata': true,
