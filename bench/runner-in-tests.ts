@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { setTimeout as sleep } from 'timers/promises';
@@ -253,7 +253,11 @@ function jestSuite(contender: Contender, files: number): number {
     const modules = path.join(project, 'node_modules');
     mkdirSync(path.join(modules, '@shelf'), { recursive: true });
     mkdirSync(path.join(modules, '@aws-sdk'), { recursive: true });
-    symlinkSync(root, path.join(modules, 'cdk-stream-triggered-table'), 'dir');
+    // Installed as npm installs it: its files in a folder of node_modules (a link to the checkout would be
+    // outside node_modules, where jest transforms files unless told not to).
+    for (const entry of ['package.json', '.jsii', 'lib', 'assets']) {
+      cpSync(path.join(root, entry), path.join(modules, 'cdk-stream-triggered-table', entry), { recursive: true });
+    }
     for (const name of ['aws-cdk-lib', 'constructs', 'amplify-dynamodb-simulator', '@shelf/jest-dynamodb', '@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb']) {
       symlinkSync(path.join(root, 'node_modules', name), path.join(modules, name), 'dir');
     }

@@ -7,10 +7,17 @@
  */
 import * as path from 'path';
 
+/** This package's root (the preset is `assets/local-runner/jest/jest-preset.js`). */
+const packageRoot = path.resolve(__dirname, '..', '..', '..');
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 const preset = {
   globalSetup: path.join(__dirname, 'global-setup.js'),
   globalTeardown: path.join(__dirname, 'global-teardown.js'),
   testTimeout: 60_000,
+  // The package's code is plain CommonJS: never transformed, also where it is linked from outside node_modules
+  // (npm link, a workspace), which jest's default would have babel-jest transform (4 MB, seconds per worker).
+  transformIgnorePatterns: ['/node_modules/', ...['lib', 'assets'].map((folder) => `^${escape(path.join(packageRoot, folder) + path.sep)}`)],
 };
 
 export = preset;
