@@ -28,6 +28,7 @@ import { countReplayed } from './ledger/replay-accounting';
 import { StreamAudit } from './ledger/stream-audit';
 import { ArrivalClock } from './mapping/arrival-clock';
 import { Doorbell } from './mapping/doorbell';
+import { idlePollInterval } from './mapping/idle-poll-interval';
 import { Clock, MappingActivity, MappingEmulator } from './mapping/mapping-emulator';
 import { functionChange, mappingChange, tableChange } from './watch/assembly-changes';
 import { plural } from './wording';
@@ -86,8 +87,9 @@ export interface LocalRunnerOptions {
   readonly pollIntervalMs?: number;
   /**
    * The longest pause of a reader whose shard has been empty for a while (writes through the runner's
-   * `endpoint` wake it at once; `waitForIdle()` wakes every reader). Default 10,000 ms, or 1,000 ms with an
-   * `endpoint` of yours, which other clients may write to directly.
+   * `endpoint` wake it at once; `waitForIdle()` wakes every reader). Default 60,000 ms; 10,000 ms for a table
+   * with TTL (DynamoDB Local's TTL deletes do not pass the endpoint); 1,000 ms with an `endpoint` of yours,
+   * which other clients may write to directly.
    */
   readonly idlePollIntervalMs?: number;
   /** Backoff between retries of a failing batch. Default 100 ms doubling up to 2 s. */
@@ -941,9 +943,7 @@ export class LocalRunner {
       destination,
       clock: this.options.clock,
       pollIntervalMs: this.options.pollIntervalMs,
-      // Every write through the runner's endpoint wakes the readers, so idle ones need not poll often; a
-      // DynamoDB Local of the user's may be written to by others, straight: its readers idle at 1 s.
-      idlePollIntervalMs: this.options.idlePollIntervalMs ?? (this.options.endpoint ? 1000 : 10_000),
+      idlePollIntervalMs: this.options.idlePollIntervalMs ?? idlePollInterval(table.definition, this.options.endpoint !== undefined),
       doorbell: this.engines.doorbell,
       retryBackoff: this.options.retryBackoff,
       onActivity: (activity) => {

@@ -247,14 +247,14 @@ export class MappingEmulator {
   }
 
   /**
-   * The pause between two DescribeStream calls: `wait`; with a doorbell, up to ten times longer while nothing
-   * rings (a new shard matters only once records are written), and at least `wait` after the last call when it does.
+   * The pause between two DescribeStream calls: `wait`; with a doorbell, ten times longer or as long as an idle
+   * reader's pause (the longer) while nothing rings (a new shard matters only once records are written), and at least `wait` after the last call when it does.
    */
   private async untilNextDiscovery(wait: number, last: number): Promise<boolean> {
     const { signal } = this.context;
     const doorbell = this.options.doorbell;
     if (!doorbell) return pause(wait, signal);
-    if (!await doorbell.wait(wait * 10, signal)) return false;
+    if (!await doorbell.wait(Math.max(wait * 10, this.options.idlePollIntervalMs ?? 0), signal)) return false;
     const early = wait - (Date.now() - last);
     return early > 0 ? pause(early, signal) : !signal.aborted;
   }

@@ -45,7 +45,10 @@ export interface MappingEmulatorOptions {
   readonly doorbell?: Doorbell;
   /** With a `doorbell`: the longest pause of a reader whose shard has been empty a while. Default 2,000 ms. */
   readonly idlePollIntervalMs?: number;
-  /** How often new shards are looked for (with a `doorbell`, up to ten times less often while nothing rings). Default 1,000 ms. */
+  /**
+   * How often new shards are looked for; with a `doorbell`, ten times less often, or every `idlePollIntervalMs`
+   * if that is longer, while nothing rings. Default 1,000 ms.
+   */
   readonly shardDiscoveryIntervalMs?: number;
   /** Backoff between retries of a failing batch: base doubled per attempt, capped. Default 100 ms .. 2 s. */
   readonly retryBackoff?: { readonly baseMs: number; readonly maxMs: number };

@@ -133,7 +133,8 @@ export class ShardRunner {
     const poll = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     if (!options.doorbell) return pause(poll, signal);
     const idle = Math.max(poll, options.idlePollIntervalMs ?? DEFAULT_IDLE_POLL_INTERVAL_MS);
-    const wait = emptyPolls <= EMPTY_POLLS_BEFORE_BACKOFF ? poll : Math.min(idle, poll * 2 ** (emptyPolls - EMPTY_POLLS_BEFORE_BACKOFF));
+    // Four times longer per empty poll past the full-rate ones: 1 s, 4 s, 16 s at the defaults (capped at `idle`).
+    const wait = emptyPolls <= EMPTY_POLLS_BEFORE_BACKOFF ? poll : Math.min(idle, poll * 4 ** (emptyPolls - EMPTY_POLLS_BEFORE_BACKOFF));
     return options.doorbell.wait(wait, signal, ringsBefore);
   }
 
