@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { setTimeout as sleep } from 'timers/promises';
@@ -37,14 +37,22 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
   const files = options.quick ? 4 : 10;
   // Each round is four whole jest runs (a minute or more each): three measured rounds, not `runs`.
   const suiteRounds = Math.min(3, options.runs);
+  const phases = new Map<Contender, FilePhases[]>(CONTENDERS.map((c) => [c, []]));
   const suite = await alternate(CONTENDERS, suiteRounds, async (contender) => {
-    const ms = jestSuite(contender, files);
-    options.log(`jest suite, ${contender}: ${(ms / 1000).toFixed(1)} s`);
-    return { wall: ms };
+    const jestRun = jestSuite(contender, files);
+    phases.get(contender)!.push(...jestRun.phases);
+    options.log(`jest suite, ${contender}: ${(jestRun.wall / 1000).toFixed(1)} s`);
+    return { wall: jestRun.wall };
   });
   const scenario = `jest suite, ${files} files x 3 tests, 2 workers`;
   for (const c of CONTENDERS) {
     measurements.push(measurement(section, scenario, c, 'wall time', 'ms', suite[c].wall));
+  }
+  // Where a file's time goes (every file of every run, warm-up included): what the ratios below are made of.
+  for (const c of ['ours', 'ours-from-assembly', 'shelf-puts-only'] as const) {
+    for (const p of PHASES) {
+      measurements.push(measurement(section, `${scenario}: one test file`, c, p, 'ms', phases.get(c)!.map((f) => f[p])));
+    }
   }
   const vsShelf = ratio(section, scenario, 'ours / @shelf/jest-dynamodb (puts only)', 'wall time', suite.ours.wall, suite['shelf-puts-only'].wall);
   const perFile = ratio(section, scenario, 'one runner per file / ours', 'wall time', suite['runner-per-file'].wall, suite.ours.wall);
@@ -152,6 +160,12 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
     + '`ours-from-assembly` is `ours` on an assembly synthesized before jest (the test files load no aws-cdk-lib, as after `cdk synth`); '
     + '`runner-per-file` is ours without the preset (each file starts a DynamoDB Local of its own). Wall time of the whole jest process, '
     + '`--maxWorkers=2`; three measured rounds after a warm-up (each round is four whole jest runs).',
+    'One test file: each generated file writes marks (its first line, its requires done, the app built, the runner started, its '
+    + 'tests done, stopped); the rows give the medians over every file of every run. `load` is the requires in the file\'s fresh '
+    + 'module registry (jest gives every test file its own: the runner\'s bundle and aws-cdk-lib are compiled again for each), '
+    + '`build` the app\'s constructs, `start` LocalRunner.start() with the synth, `tests` the three put + waitForIdle() tests (the '
+    + 'first invocation starts the function\'s process), `stop` runner.stop() (its tables deleted). The wall time of the suite '
+    + 'adds jest\'s own start and the DynamoDB Local JVM\'s start in the global setup (both contenders have one).',
     'Latencies: one PutItem every 50 ms with an SDK client on `runner.endpoint`; put -> handler is the bundled handler\'s log timestamp '
     + 'minus the time the put started; put -> waitForIdle() is from the put\'s start to waitForIdle() resolving, one put at a time.',
     'Idle CPU and memory: the CLI on a synthesized app, every one of its processes (the runner, DynamoDB Local\'s JVM, one worker per '
@@ -259,8 +273,49 @@ async function latenciesOf(runner: LocalRunner, writes: number): Promise<{ toHan
   return { toHandler, toIdle };
 }
 
-/** Writes a jest project of `files` test files for the contender, runs jest on it, returns the wall time in ms. */
-function jestSuite(contender: Contender, files: number): number {
+/** Where a test file's time goes, in ms (the medians over its files): read from marks the generated files write. */
+interface FilePhases {
+  /** From the file's first line to its requires done (jest's module registry is fresh for every file). */
+  readonly load: number;
+  /** Building the app's constructs (none when the file reads an assembly, or does only puts). */
+  readonly build: number;
+  /** `LocalRunner.start()` (with the synth of the app), or nothing. */
+  readonly start: number;
+  /** The file's three tests. */
+  readonly tests: number;
+  /** `runner.stop()` or the client's destroy. */
+  readonly stop: number;
+}
+
+const PHASES = ['load', 'build', 'start', 'tests', 'stop'] as const;
+/** The marks a generated test file writes, in order: each phase ends at the next one. */
+const MARKS = ['module', 'loaded', 'built', 'started', 'tested', 'stopped'] as const;
+
+/** The first lines of a generated test file: `mark(name)` appends to the bench's marks file. */
+const MARK_HELPER = `const mark = (name) => require('fs').appendFileSync(process.env.BENCH_MARKS, JSON.stringify({ file: __filename, name, at: Date.now() }) + '\\n');
+mark('module');
+`;
+
+function filePhases(marksFile: string): FilePhases[] {
+  const byFile = new Map<string, Map<string, number>>();
+  for (const line of readFileSync(marksFile, 'utf-8').split('\n').filter(Boolean)) {
+    const { file, name, at } = JSON.parse(line) as { file: string; name: string; at: number };
+    if (!byFile.has(file)) byFile.set(file, new Map());
+    byFile.get(file)!.set(name, at);
+  }
+  return [...byFile.values()].map((marks) => {
+    const at = (name: string) => {
+      const value = marks.get(name);
+      if (value === undefined) throw new Error(`a test file wrote no '${name}' mark`);
+      return value;
+    };
+    const phase = (i: number) => at(MARKS[i + 1]) - at(MARKS[i]);
+    return { load: phase(0), build: phase(1), start: phase(2), tests: phase(3), stop: phase(4) };
+  });
+}
+
+/** Writes a jest project of `files` test files for the contender, runs jest on it: its wall time and where each file's time went. */
+function jestSuite(contender: Contender, files: number): { wall: number; phases: FilePhases[] } {
   if (!existsSync(path.join(root, 'lib', 'index.js'))) throw new Error('lib/ is not built: run `npx projen compile` first');
   const project = mkdtempSync(path.join(tmpdir(), `bench-jest-${contender}-`));
   try {
@@ -301,8 +356,10 @@ function jestSuite(contender: Contender, files: number): number {
       writeFileSync(path.join(project, `orders-${i}.test.js`), contender === 'shelf-puts-only' ? SHELF_TEST(i, shelfPort)
         : contender === 'ours-from-assembly' ? RUNNER_FROM_ASSEMBLY_TEST : RUNNER_TEST);
     }
+    const marksFile = path.join(project, 'marks.jsonl');
+    writeFileSync(marksFile, '');
     const started = performance.now();
-    const env = { ...process.env };
+    const env: NodeJS.ProcessEnv = { ...process.env, BENCH_MARKS: marksFile };
     delete env[SHARED_DYNAMODB_ENDPOINT_VARIABLE];
     delete env.JEST_WORKER_ID;
     const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--maxWorkers=2'], {
@@ -310,14 +367,20 @@ function jestSuite(contender: Contender, files: number): number {
     });
     const wall = performance.now() - started;
     if (result.status !== 0) throw new Error(`jest (${contender}) failed:\n${result.stdout}\n${result.stderr}`.slice(-4000));
-    return wall;
+    const phases = filePhases(marksFile);
+    if (phases.length !== files) throw new Error(`jest (${contender}): marks of ${phases.length} files, not ${files}`);
+    return { wall, phases };
   } finally {
     rmSync(project, { recursive: true, force: true });
   }
 }
 
 /** The tests of a runner test file, once its `beforeAll` has started `runner`. */
-const RUNNER_TESTS = `afterAll(() => runner && runner.stop());
+const RUNNER_TESTS = `afterAll(async () => {
+  mark('tested');
+  await (runner && runner.stop());
+  mark('stopped');
+});
 
 for (const i of [1, 2, 3]) {
   test('order ' + i + ' is in the change log', async () => {
@@ -328,37 +391,50 @@ for (const i of [1, 2, 3]) {
 }
 `;
 
-const RUNNER_TEST = `const { App, Stack } = require('aws-cdk-lib');
+const RUNNER_TEST = `${MARK_HELPER}const { App, Stack } = require('aws-cdk-lib');
 const dynamodb = require('aws-cdk-lib/aws-dynamodb');
 const { StreamTriggeredTable } = require('cdk-stream-triggered-table');
 const { LocalRunner } = require('cdk-stream-triggered-table/local');
+mark('loaded');
 
 let runner;
 beforeAll(async () => {
   const app = new App();
   const stack = new Stack(app, 'Suite');
   new StreamTriggeredTable(stack, 'Orders', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, createAlarms: false });
+  mark('built');
   runner = await LocalRunner.start({ app });
+  mark('started');
 });
 ${RUNNER_TESTS}`;
 
 /** The same tests on an assembly synthesized before jest (`cdk synth`): the test file loads no aws-cdk-lib. */
-const RUNNER_FROM_ASSEMBLY_TEST = `const path = require('path');
+const RUNNER_FROM_ASSEMBLY_TEST = `${MARK_HELPER}const path = require('path');
 const { LocalRunner } = require('cdk-stream-triggered-table/local');
+mark('loaded');
+mark('built');
 
 let runner;
 beforeAll(async () => {
   runner = await LocalRunner.start({ cdkOut: path.join(__dirname, 'cdk.out') });
+  mark('started');
 });
 ${RUNNER_TESTS}`;
 
-const SHELF_TEST = (file: number, port: number) => `const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const SHELF_TEST = (file: number, port: number) => `${MARK_HELPER}const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
 const { DynamoDBDocumentClient, GetCommand, PutCommand } = require('@aws-sdk/lib-dynamodb');
+mark('loaded');
+mark('built');
 
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({
   endpoint: 'http://localhost:${port}', region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
 }));
-afterAll(() => client.destroy());
+beforeAll(() => mark('started'));
+afterAll(() => {
+  mark('tested');
+  client.destroy();
+  mark('stopped');
+});
 
 for (const i of [1, 2, 3]) {
   test('order ' + i + ' is stored', async () => {

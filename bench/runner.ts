@@ -57,10 +57,14 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
       ...definition, handler: { ...definition.handler, assetPath: path.join(__dirname, 'fixtures', 'noop-handler'), environment: {} },
     };
     const throughput = await alternate(['runner', 'runner-noop', 'floor'] as const, options.runs, async (contender) => {
+      // The CPU of this process (the reader: the SDK's parsing of each page, and for the runner its own work per
+      // record and the invocations' IPC), apart from DynamoDB Local's and the function's processes.
+      const cpu0 = process.cpuUsage();
       const seconds = contender === 'runner' ? await runnerDrain(definition, drainTable.localStreamArn!, source, total)
         : contender === 'runner-noop' ? await runnerDrain(noop, drainTable.localStreamArn!, source, total)
           : await floorDrain(drainTable.localStreamArn!, source, total);
-      return { recordsPerSecond: total / seconds };
+      const cpu = process.cpuUsage(cpu0);
+      return { recordsPerSecond: total / seconds, readerCpuPer1000: (cpu.user + cpu.system) / 1000 / (total / 1000) };
     });
     options.log(`runner drain: ${median(throughput.runner.recordsPerSecond).toFixed(0)} records/s with the change-log handler, `
       + `${median(throughput['runner-noop'].recordsPerSecond).toFixed(0)} with a no-op handler (floor ${median(throughput.floor.recordsPerSecond).toFixed(0)})`);
@@ -73,6 +77,9 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
       measurement(section, `drain ${total} records`, 'runner', 'throughput', 'records/s', throughput.runner.recordsPerSecond),
       measurement(section, `drain ${total} records`, 'runner-noop', 'throughput', 'records/s', throughput['runner-noop'].recordsPerSecond),
       measurement(section, `drain ${total} records`, 'floor', 'throughput', 'records/s', throughput.floor.recordsPerSecond),
+      measurement(section, `drain ${total} records`, 'runner', 'reader process CPU per 1,000 records', 'ms', throughput.runner.readerCpuPer1000),
+      measurement(section, `drain ${total} records`, 'runner-noop', 'reader process CPU per 1,000 records', 'ms', throughput['runner-noop'].readerCpuPer1000),
+      measurement(section, `drain ${total} records`, 'floor', 'reader process CPU per 1,000 records', 'ms', throughput.floor.readerCpuPer1000),
     ];
     const withHandlerRatio = ratio(section, `drain ${total} records`, 'runner (change-log handler) / floor', 'throughput',
       throughput.runner.recordsPerSecond, throughput.floor.recordsPerSecond);
@@ -83,11 +90,18 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
       { section, text: 'latency p50 under 300 ms', met: p50 < 300, detail: `p50 ${p50.toFixed(0)} ms, p99 ${median(latency.runner.p99).toFixed(0)} ms` },
       {
         section,
-        text: 'throughput at least 80% of plain GetRecords (the runner\'s own cost: no-op handler)',
-        met: throughputRatio.median >= 0.8,
+        text: 'drain: at least 90% of plain GetRecords with a no-op handler (the runner\'s own cost)',
+        met: throughputRatio.median >= 0.9,
         detail: `${(throughputRatio.median * 100).toFixed(0)}% (${median(throughput['runner-noop'].recordsPerSecond).toFixed(0)} vs `
-          + `${median(throughput.floor.recordsPerSecond).toFixed(0)} records/s); with the change-log handler `
-          + `${(withHandlerRatio.median * 100).toFixed(0)}%`,
+          + `${median(throughput.floor.recordsPerSecond).toFixed(0)} records/s); the reader process spends `
+          + `${median(throughput['runner-noop'].readerCpuPer1000).toFixed(0)} ms of CPU per 1,000 records, the floor's `
+          + `${median(throughput.floor.readerCpuPer1000).toFixed(0)} ms`,
+      },
+      {
+        section,
+        text: 'drain: at least 80% of plain GetRecords with the change-log handler',
+        met: withHandlerRatio.median >= 0.8,
+        detail: `${(withHandlerRatio.median * 100).toFixed(0)}% (${median(throughput.runner.recordsPerSecond).toFixed(0)} records/s)`,
       },
     ];
     return {
@@ -109,6 +123,12 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
           + 'in its own process, every record through the ledger), the same with a no-op handler (the runner\'s own cost), and '
           + 'the floor with GetRecords (Limit 1000) and nothing else. One batch of a shard is invoked at a time (as on AWS with '
           + 'a parallelization factor of 1), so with the real handler the drain is bound by the handler\'s own time per batch.',
+        'Reader process CPU: process.cpuUsage() of this process across a drain, per 1,000 records. The floor\'s is the AWS SDK '
+          + 'parsing GetRecords pages; the runner does the same parsing on the same thread and then its own work per record '
+          + '(the Lambda-shaped record, its size for the payload limit, the ledger) and per batch (the event serialized to the '
+          + 'function\'s process). A drain is bound by that one thread: the runner reaches the floor\'s rate only when its own '
+          + 'work per record is small next to the SDK\'s parsing, so the difference between the two CPU rows is what a faster '
+          + 'runner has to remove.',
       ],
     };
   } finally {
