@@ -1,4 +1,4 @@
-import { streamMapping } from './local-mapping-helpers';
+import { keysOnlyRecord, streamMapping } from './local-mapping-helpers';
 import type { IteratorPosition, RecordsPage, ShardInfo, StreamSource } from '../local/engine/stream-source';
 import { Ledger } from '../local/ledger/ledger';
 import { Doorbell } from '../local/mapping/doorbell';
@@ -58,14 +58,6 @@ async function idleEmulator(source: TimedStream, doorbell: Doorbell, delivered: 
   return emulator;
 }
 
-function record(seq: number, pk: string): StreamsApiRecord {
-  return {
-    eventID: `id-${seq}`,
-    eventName: 'INSERT',
-    awsRegion: 'ddblocal',
-    dynamodb: { ApproximateCreationDateTime: Math.floor(Date.now() / 1000), Keys: { pk: { S: pk } }, SequenceNumber: String(seq).padStart(21, '0'), SizeBytes: 10, StreamViewType: 'KEYS_ONLY' },
-  };
-}
 
 test('an empty shard: 8 polls at the full rate, then pauses 4 times longer each, up to the idle interval', async () => {
   const source = new TimedStream();
@@ -102,7 +94,7 @@ test('a ring cuts an idle pause short: a new record is read and delivered at onc
     while (source.polls.length < 12 && Date.now() < idleBy) await sleep(10);
     expect(source.polls.length).toBeGreaterThanOrEqual(12);
     await sleep(50); // inside a pause of IDLE_MS
-    source.records.push(record(1, 'a'));
+    source.records.push(keysOnlyRecord(1, 'a'));
     const rang = Date.now();
     doorbell.ring();
     const deadline = Date.now() + 1_000;

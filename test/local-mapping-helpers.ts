@@ -3,6 +3,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { MappingDefinition } from '../local/assembly/definitions';
 import { DynamoDbLocal, startDynamoDbLocal } from '../local/engine/dynamodb-local';
 import type { MappingEmulator } from '../local/mapping/mapping-emulator';
+import type { StreamsApiRecord } from '../local/mapping/normalize-record';
 
 /** A mapping definition for emulator tests: one shard's worth of plain settings, changed where a test needs it. */
 export function streamMapping(overrides: Partial<MappingDefinition> = {}): MappingDefinition {
@@ -82,4 +83,14 @@ export async function waitFor(what: string, condition: () => boolean, timeoutMs 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A KEYS_ONLY MODIFY record of the Streams API, as an in-memory stream serves it: sequence number `seq`, key `{ pk }`. */
+export function keysOnlyRecord(seq: number, pk: string): StreamsApiRecord {
+  return {
+    eventID: `id-${seq}`,
+    eventName: 'MODIFY',
+    awsRegion: 'ddblocal',
+    dynamodb: { ApproximateCreationDateTime: Math.floor(Date.now() / 1000), Keys: { pk: { S: pk } }, SequenceNumber: String(seq).padStart(21, '0'), SizeBytes: 10, StreamViewType: 'KEYS_ONLY' },
+  };
 }

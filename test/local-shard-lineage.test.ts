@@ -1,4 +1,4 @@
-import { streamMapping } from './local-mapping-helpers';
+import { keysOnlyRecord, streamMapping } from './local-mapping-helpers';
 import type { IteratorPosition, RecordsPage, ShardInfo, StreamSource } from '../local/engine/stream-source';
 import { Ledger } from '../local/ledger/ledger';
 import { MappingEmulator } from '../local/mapping/mapping-emulator';
@@ -9,20 +9,12 @@ import type { StreamsApiRecord } from '../local/mapping/normalize-record';
 
 const STREAM = 'arn:aws:dynamodb:ddblocal:000000000000:table/T/stream/1';
 
-function record(seq: number, pk: string): StreamsApiRecord {
-  return {
-    eventID: `id-${seq}`,
-    eventName: 'MODIFY',
-    awsRegion: 'ddblocal',
-    dynamodb: { ApproximateCreationDateTime: Math.floor(Date.now() / 1000), Keys: { pk: { S: pk } }, SequenceNumber: String(seq).padStart(21, '0'), SizeBytes: 10, StreamViewType: 'KEYS_ONLY' },
-  };
-}
 
 /** Parent shard (closed) with 3 records, child shard (open) with 3 more; the child is listed first. */
 class FakeStream implements StreamSource {
   public readonly shards: Record<string, { info: ShardInfo; records: StreamsApiRecord[]; closed: boolean }> = {
-    child: { info: { shardId: 'child', parentShardId: 'parent' }, records: [record(4, 'a'), record(5, 'b'), record(6, 'a')], closed: false },
-    parent: { info: { shardId: 'parent', endingSequenceNumber: '3' }, records: [record(1, 'a'), record(2, 'b'), record(3, 'a')], closed: true },
+    child: { info: { shardId: 'child', parentShardId: 'parent' }, records: [keysOnlyRecord(4, 'a'), keysOnlyRecord(5, 'b'), keysOnlyRecord(6, 'a')], closed: false },
+    parent: { info: { shardId: 'parent', endingSequenceNumber: '3' }, records: [keysOnlyRecord(1, 'a'), keysOnlyRecord(2, 'b'), keysOnlyRecord(3, 'a')], closed: true },
   };
   public parentReads = 0;
 
@@ -107,7 +99,7 @@ test('LATEST pins each shard to its last existing record at start (never a LATES
   });
   await emulator.start();
   expect(emulator.auditStart('child')).toBe('000000000000000000006');
-  source.shards.child.records.push(record(7, 'c'));
+  source.shards.child.records.push(keysOnlyRecord(7, 'c'));
   const deadline = Date.now() + 10_000;
   while (delivered.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 100));
