@@ -57,14 +57,12 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
       ...definition, handler: { ...definition.handler, assetPath: path.join(__dirname, 'fixtures', 'noop-handler'), environment: {} },
     };
     const throughput = await alternate(['runner', 'runner-noop', 'floor'] as const, options.runs, async (contender) => {
-      // The CPU of this process (the reader: the SDK's parsing of each page, and for the runner its own work per
-      // record and the invocations' IPC), apart from DynamoDB Local's and the function's processes.
-      const cpu0 = process.cpuUsage();
-      const seconds = contender === 'runner' ? await runnerDrain(definition, drainTable.localStreamArn!, source, total)
+      // With the CPU of this process over the drain (the reader: the SDK's parsing of each page, and for the runner
+      // its own work per record and the invocations' IPC), apart from DynamoDB Local's and the function's processes.
+      const drain = contender === 'runner' ? await runnerDrain(definition, drainTable.localStreamArn!, source, total)
         : contender === 'runner-noop' ? await runnerDrain(noop, drainTable.localStreamArn!, source, total)
           : await floorDrain(drainTable.localStreamArn!, source, total);
-      const cpu = process.cpuUsage(cpu0);
-      return { recordsPerSecond: total / seconds, readerCpuPer1000: (cpu.user + cpu.system) / 1000 / (total / 1000) };
+      return { recordsPerSecond: total / drain.seconds, readerCpuPer1000: drain.cpuMs / (total / 1000) };
     });
     options.log(`runner drain: ${median(throughput.runner.recordsPerSecond).toFixed(0)} records/s with the change-log handler, `
       + `${median(throughput['runner-noop'].recordsPerSecond).toFixed(0)} with a no-op handler (floor ${median(throughput.floor.recordsPerSecond).toFixed(0)})`);
@@ -260,22 +258,39 @@ async function pacedWrites(client: DynamoDBClient, tableName: string, keys: stri
   }
 }
 
-async function runnerDrain(definition: StreamMappingDefinition, streamArn: string, source: StreamSource, total: number): Promise<number> {
-  let started = process.hrtime.bigint();
+/** A drain's wall time and this process's CPU over the same span. */
+interface Drain {
+  readonly seconds: number;
+  readonly cpuMs: number;
+}
+
+/** From now: the wall time and this process's CPU since. */
+function span(): () => Drain {
+  const started = process.hrtime.bigint();
+  const cpu0 = process.cpuUsage();
+  return () => {
+    const cpu = process.cpuUsage(cpu0);
+    return { seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuMs: (cpu.user + cpu.system) / 1000 };
+  };
+}
+
+async function runnerDrain(definition: StreamMappingDefinition, streamArn: string, source: StreamSource, total: number): Promise<Drain> {
+  // Timed from the mapping's start: the function's process is already up and warm.
+  let end = span();
   const { emulator, host, ledger } = await startMapping(definition, streamArn, source, undefined, () => {
-    started = process.hrtime.bigint();
+    end = span();
   });
   try {
     await waitUntil(() => ledger.firstDeliveries >= total, 300_000, 'the runner to drain the stream', 20);
-    return Number(process.hrtime.bigint() - started) / 1e9;
+    return end();
   } finally {
     await emulator.stop();
     await host.stop();
   }
 }
 
-async function floorDrain(streamArn: string, source: StreamSource, total: number): Promise<number> {
-  const started = process.hrtime.bigint();
+async function floorDrain(streamArn: string, source: StreamSource, total: number): Promise<Drain> {
+  const end = span();
   let read = 0;
   for (const shard of await source.describeStream(streamArn)) {
     let iterator: string | undefined = await source.getShardIterator(streamArn, shard.shardId, { type: 'TRIM_HORIZON' });
@@ -287,7 +302,7 @@ async function floorDrain(streamArn: string, source: StreamSource, total: number
     }
   }
   if (read < total) throw new Error(`the floor read ${read} of ${total} records`);
-  return Number(process.hrtime.bigint() - started) / 1e9;
+  return end();
 }
 
 async function writeItems(client: DynamoDBClient, tableName: string, total: number): Promise<void> {
