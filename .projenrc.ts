@@ -104,15 +104,19 @@ project.bundler.bundleTask.spawn(bundleHandler);
 // The offline runner (local/): its CLI, its programmatic API and the worker that hosts a function, bundled
 // with the AWS SDK inlined so the package needs no runtime dependency. The DynamoDB Local jar is looked up
 // at run time in the user's project (it ships in the amplify-dynamodb-simulator npm package).
+/** The runner's own copy of the AWS SDK keeps quiet about Node versions (it is not the user's to upgrade). */
+const QUIET_SDK = '--define:process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=\'"true"\'';
 const bundleRunner = project.addTask('bundle:local-runner', {
   description: 'Bundle the offline runner into assets/local-runner/',
   steps: [
-    // The runner's own copy of the AWS SDK keeps quiet about Node versions (it is not the user's to upgrade);
-    // the SDK that functions get, built below, is left as the Lambda runtime would have it.
+    // The SDK that functions get, built below, is left as the Lambda runtime would have it.
     {
       exec: `${ESBUILD_NODE} local/index.ts local/lambda/function-worker.ts --entry-names=[name] --external:amplify-dynamodb-simulator `
-      + '--define:process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=\'"true"\' --outdir=assets/local-runner',
+      + `--external:./s3-modules ${QUIET_SDK} --outdir=assets/local-runner`,
     },
+    // What only an app with S3 needs (s3rver, the S3 client): half the runner's code, in a file of its own that the
+    // runner loads on first use, so a runner on an app without buckets neither compiles nor initializes it.
+    { exec: `${ESBUILD_NODE} local/engine/s3-modules.ts ${QUIET_SDK} --outfile=assets/local-runner/s3-modules.js` },
     // The jest preset: its global setup and teardown need only Node (they start and stop DynamoDB Local).
     {
       exec: `${ESBUILD_NODE} local/jest/jest-preset.ts local/jest/global-setup.ts local/jest/global-teardown.ts `

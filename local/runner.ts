@@ -5,7 +5,7 @@ import {
   DeleteItemCommand, DeleteTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { AppModel, stableUuid } from './assembly/app-model';
 import type {
@@ -16,6 +16,7 @@ import { isConnectionFailure, probeDynamoDb } from './engine/dynamodb-endpoint';
 import { startDynamoDbLocal, DynamoDbLocal } from './engine/dynamodb-local';
 import { DynamoDbProxy, startDynamoDbProxy } from './engine/dynamodb-proxy';
 import { LambdaEndpoint, startLambdaEndpoint } from './engine/lambda-endpoint';
+import { s3Modules } from './engine/lazy-s3';
 import { OfflineEndpoint, startOfflineEndpoint } from './engine/offline-endpoint';
 import { LocalS3, startLocalS3 } from './engine/s3-local';
 import { SHARED_DYNAMODB_ENDPOINT_VARIABLE } from './engine/shared-dynamodb';
@@ -324,9 +325,13 @@ export class LocalBucket {
   constructor(
     public readonly id: string,
     public readonly definition: BucketDefinition,
-    /** A client of the local S3 that holds the bucket. */
-    public readonly client: S3Client,
+    private readonly localS3Client: () => S3Client,
   ) {}
+
+  /** A client of the local S3 that holds the bucket. */
+  public get client(): S3Client {
+    return this.localS3Client();
+  }
 
   public get bucketName(): string {
     return this.definition.bucketName;
@@ -337,7 +342,8 @@ export class LocalBucket {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucketName, Prefix: prefix, ContinuationToken: token }));
+      const list = new (s3Modules().ListObjectsV2Command)({ Bucket: this.bucketName, Prefix: prefix, ContinuationToken: token });
+      const page = await this.client.send(list);
       for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -346,7 +352,7 @@ export class LocalBucket {
 
   /** An object's body as text. */
   public async getText(key: string): Promise<string> {
-    const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucketName, Key: key }));
+    const out = await this.client.send(new (s3Modules().GetObjectCommand)({ Bucket: this.bucketName, Key: key }));
     return out.Body!.transformToString();
   }
 }
@@ -446,7 +452,8 @@ export class LocalRunner {
   private readonly dynamoClient: DynamoDBClient;
   /** Through `endpoint`: what `LocalTable` writes is read at once. */
   private readonly tableClient: DynamoDBClient;
-  private readonly s3Client: S3Client;
+  /** Made when first needed (a bucket, an S3 failure destination): see engine/s3-modules.ts. */
+  private s3ClientInstance?: S3Client;
   private readonly source: StreamSource;
   /** The unwrapped Streams API: the audit stays independent of any fault injected into the mappings. */
   private readonly auditSource: StreamSource;
@@ -479,7 +486,6 @@ export class LocalRunner {
     const dynamoConfig = { endpoint: engines.engineEndpoint, region: LOCAL_REGION, credentials };
     this.dynamoClient = new DynamoDBClient(dynamoConfig);
     this.tableClient = new DynamoDBClient({ ...dynamoConfig, endpoint: this.endpoint });
-    this.s3Client = new S3Client({ endpoint: this.s3Endpoint, region: LOCAL_REGION, credentials, forcePathStyle: true });
     const sdkSource = new SdkStreamSource(new DynamoDBStreamsClient(dynamoConfig));
     this.source = options.wrapStreamSource ? options.wrapStreamSource(sdkSource) : sdkSource;
     this.auditSource = sdkSource;
@@ -491,6 +497,12 @@ export class LocalRunner {
    */
   public get lambdaEndpoint(): string {
     return this.lambdaApi!.endpoint;
+  }
+
+  private s3Client(): S3Client {
+    const { credentials } = this.engines.s3;
+    this.s3ClientInstance ??= new (s3Modules().S3Client)({ endpoint: this.s3Endpoint, region: LOCAL_REGION, credentials, forcePathStyle: true });
+    return this.s3ClientInstance;
   }
 
   /** Every table of the app. */
@@ -642,7 +654,7 @@ export class LocalRunner {
     }
     this.dynamoClient.destroy();
     this.tableClient.destroy();
-    this.s3Client.destroy();
+    this.s3ClientInstance?.destroy();
     await Promise.allSettled([this.engines.dynamo?.stop(), this.engines.s3.stop(), this.engines.offline.stop(), this.engines.proxy.stop(),
       this.lambdaApi?.stop()]);
     if (this.engines.ownedOutDir) rmSync(this.engines.ownedOutDir, { recursive: true, force: true });
@@ -861,7 +873,7 @@ export class LocalRunner {
 
   private async addBucket(definition: BucketDefinition): Promise<void> {
     await this.engines.s3.createBucket(definition.bucketName);
-    this.bucketList.push(new LocalBucket(definition.id, definition, this.s3Client));
+    this.bucketList.push(new LocalBucket(definition.id, definition, () => this.s3Client()));
   }
 
   /** Serves Invoke for the current functions (after a reload too), and counts what replays process. */
@@ -920,7 +932,7 @@ export class LocalRunner {
     // Lambda names failure objects after the mapping's UUID: a stable one here, so keys are the same every run.
     const mappingUuid = stableUuid(ledgerKey);
     const destination = onFailure ? createLocalFailureDestination(onFailure.kind === 's3'
-      ? { kind: 's3', s3: { client: this.s3Client, bucket: onFailure.bucketName! }, mappingUuid }
+      ? { kind: 's3', s3: { client: () => this.s3Client(), bucket: onFailure.bucketName!, local: this.engines.s3 }, mappingUuid }
       : {
         kind: onFailure.kind,
         rootDir: path.join(this.outDir, 'destinations'),

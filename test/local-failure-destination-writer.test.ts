@@ -83,7 +83,7 @@ beforeEach(async () => {
 });
 
 function s3Destination(mappingUuid = MAPPING_UUID) {
-  return createLocalFailureDestination({ kind: 's3', s3: { client, bucket }, mappingUuid });
+  return createLocalFailureDestination({ kind: 's3', s3: { client: () => client, bucket }, mappingUuid });
 }
 
 function fileDestination(kind: 'sqs' | 'sns', logicalId = kind === 'sqs' ? 'FailureQueue' : 'FailureTopic') {
@@ -261,21 +261,34 @@ describe('S3 destination', () => {
   });
 
   test('refuses names that would change the key layout or leave the root directory', async () => {
-    expect(() => createLocalFailureDestination({ kind: 's3', s3: { client, bucket }, mappingUuid: '..' })).toThrow(/mappingUuid "\.\." cannot be used as a path segment/);
-    expect(() => createLocalFailureDestination({ kind: 's3', s3: { client, bucket }, mappingUuid: 'a/b' })).toThrow(/path segment/);
+    expect(() => createLocalFailureDestination({ kind: 's3', s3: { client: () => client, bucket }, mappingUuid: '..' })).toThrow(/mappingUuid "\.\." cannot be used as a path segment/);
+    expect(() => createLocalFailureDestination({ kind: 's3', s3: { client: () => client, bucket }, mappingUuid: 'a/b' })).toThrow(/path segment/);
     expect(() => createLocalFailureDestination({ kind: 'sqs', rootDir, logicalId: '../x', region: 'r', account: 'a' })).toThrow(/logicalId/);
     await expect(s3Destination().write(failedBatch({ shardId: '../../etc' }))).rejects.toThrow(/shardId "\.\.\/\.\.\/etc"/);
     expect(await s3Destination().readAll()).toEqual([]);
   });
 
   test('a failed write names the object and does not block the writes after it', async () => {
-    const dest = createLocalFailureDestination({ kind: 's3', s3: { client, bucket: 'not-created-yet' }, mappingUuid: MAPPING_UUID });
+    const dest = createLocalFailureDestination({ kind: 's3', s3: { client: () => client, bucket: 'not-created-yet' }, mappingUuid: MAPPING_UUID });
     await expect(dest.write(failedBatch())).rejects.toThrow(
       new RegExp(`^PutObject s3://not-created-yet/aws/lambda/${MAPPING_UUID}/${SHARD}/\\S+: NoSuchBucket: `));
     await expect(dest.readAll()).rejects.toThrow(`ListObjectsV2 s3://not-created-yet/aws/lambda/${MAPPING_UUID}/: NoSuchBucket: `);
     await s3.createBucket('not-created-yet');
     await dest.write(failedBatch());
     expect(await dest.readAll()).toHaveLength(1);
+  });
+
+  test('with the local S3 at hand, a mapping that wrote nothing is read without a call; one that wrote, through the API', async () => {
+    const noClient = () => {
+      throw new Error('the S3 client was asked for');
+    };
+    const unused = createLocalFailureDestination({ kind: 's3', s3: { client: noClient, bucket, local: s3 }, mappingUuid: MAPPING_UUID });
+    expect(await unused.readAll()).toEqual([]);
+    await s3Destination().write(failedBatch());
+    // The same mapping, now with an object under its prefix: listed through the API (here: one that cannot be made).
+    await expect(unused.readAll()).rejects.toThrow('the S3 client was asked for');
+    const used = createLocalFailureDestination({ kind: 's3', s3: { client: () => client, bucket, local: s3 }, mappingUuid: MAPPING_UUID });
+    expect(await used.readAll()).toHaveLength(1);
   });
 });
 

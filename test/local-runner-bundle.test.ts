@@ -36,6 +36,33 @@ test('the bundled API runs the example app: the real change-log handler logs eac
   }
 });
 
+test('the bundled runner loads its S3 code (s3rver, the S3 client) only once S3 is used', () => {
+  // In a Node process of its own: what a test file's runner compiles is what its module cache holds.
+  const script = `
+    const path = require('path');
+    const { LocalRunner } = require(${JSON.stringify(path.join(root, 'assets', 'local-runner', 'index.js'))});
+    const loaded = () => Object.keys(require.cache).some((file) => path.basename(file) === 's3-modules.js');
+    (async () => {
+      const runner = await LocalRunner.start({ cdkOut: ${JSON.stringify(cdkOut)}, outDir: ${JSON.stringify(path.join(dir, 'lazy-s3'))} });
+      try {
+        const orders = runner.table('Orders');
+        await orders.put({ pk: 'order#1', status: 'NEW' });
+        await runner.waitForIdle();
+        const failureRecords = await orders.failureRecords();
+        const atFirst = loaded();
+        const keys = await runner.buckets[0].keys();
+        console.log(JSON.stringify({ atFirst, failureRecords, keys, afterwards: loaded() }));
+      } finally {
+        await runner.stop();
+      }
+    })().catch((e) => { console.error(e); process.exit(1); });`;
+  const out = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf-8', timeout: 120_000 });
+  expect(out.stderr).toBe('');
+  // The example app has buckets (its failure destination is one): until a bucket is read, no batch having failed,
+  // nothing of S3 was needed; reading one loads it.
+  expect(JSON.parse(out.stdout)).toEqual({ atFirst: false, failureRecords: [], keys: [], afterwards: true });
+});
+
 test('the bundled CLI starts, reports the tables, and exits with a summary once idle', () => {
   const out = spawnSync(process.execPath, [path.join(root, 'assets', 'local-runner', 'cli.js'), '--cdk-out', cdkOut, '--out', path.join(dir, 'cli'), '--until-idle'], {
     cwd: root, encoding: 'utf-8', timeout: 120_000,

@@ -184,6 +184,29 @@ test('createBucket refuses names that are not bucket names (they become folders)
   expect((await fs.stat(path.join(directory, 'failure-destination.local-1'))).isDirectory()).toBe(true);
 });
 
+test('a bucket made before any request is one s3rver serves (it is a folder of its store)', async () => {
+  // The beforeEach bucket was made before the first request, so s3rver started on a store that had it.
+  await s3.createBucket('made-later');
+  const client = functionClient();
+  await client.send(new PutObjectCommand({ Bucket: 'made-later', Key: 'a.txt', Body: 'a' }));
+  const buckets = await client.send(new ListObjectsV2Command({ Bucket: 'made-later' }));
+  expect(buckets.Contents?.map((o) => o.Key)).toEqual(['a.txt']);
+  // ...and the object is in that bucket only.
+  expect(await text(client, 'a.txt').catch((e: Error) => e.name)).toBe('NoSuchKey');
+});
+
+test('isEmptyUnder: true only for a prefix with no object of an existing bucket, read from the folders', async () => {
+  const prefix = 'aws/lambda/7b1c4b2e-0000-4000-8000-000000000001/';
+  expect(await s3.isEmptyUnder(BUCKET, prefix)).toBe(true);
+  const client = functionClient();
+  await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}shard-1/2024/05/01/x`, Body: '{}' }));
+  expect(await s3.isEmptyUnder(BUCKET, prefix)).toBe(false);
+  expect(await s3.isEmptyUnder(BUCKET, 'aws/lambda/another/')).toBe(true);
+  // Not known to be empty (the S3 API is asked): a bucket that is not there, a prefix that is not a folder's.
+  expect(await s3.isEmptyUnder('no-such-bucket', prefix)).toBe(false);
+  for (const odd of ['aws/lambda', '', '../', 'a/../b/', 'a b/']) expect(await s3.isEmptyUnder(BUCKET, odd)).toBe(false);
+});
+
 function connect(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => {

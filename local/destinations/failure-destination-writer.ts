@@ -29,7 +29,9 @@
 import { createHash, randomUUID } from 'crypto';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { GetObjectCommand, paginateListObjectsV2, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { s3Modules } from '../engine/lazy-s3';
+import type { LocalS3 } from '../engine/s3-local';
 
 export type FailureCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
 
@@ -86,8 +88,14 @@ export interface LocalFailureDestination {
 /** An S3 destination: a bucket of the local S3 API. */
 export interface S3FailureDestinationOptions {
   readonly kind: 's3';
-  /** A client of the local S3 API (endpoint and credentials from engine/s3-local.ts), and the destination bucket. */
-  readonly s3: { readonly client: S3Client; readonly bucket: string };
+  readonly s3: {
+    /** A client of the local S3 API (endpoint and credentials from engine/s3-local.ts), asked for at the first call. */
+    readonly client: () => S3Client;
+    /** The destination bucket. */
+    readonly bucket: string;
+    /** The local S3 itself: a mapping that wrote nothing is read without a call (and without loading s3rver). */
+    readonly local?: Pick<LocalS3, 'isEmptyUnder'>;
+  };
   /** The event source mapping's UUID: its records are under `aws/lambda/<mappingUuid>/`. */
   readonly mappingUuid: string;
 }
@@ -155,7 +163,7 @@ export function createLocalFailureDestination(options: LocalFailureDestinationOp
     case 's3':
       // A key segment: refused if it could change the key's layout (or, in s3rver's store, climb out of the bucket).
       checkSegment('mappingUuid', options.mappingUuid);
-      return new S3Destination(options.s3.client, options.s3.bucket, options.mappingUuid);
+      return new S3Destination(options.s3, options.mappingUuid);
     case 'sqs':
     case 'sns': {
       checkSegment('logicalId', options.logicalId); // a file name: refused if it could climb out of rootDir
@@ -179,9 +187,16 @@ class S3Destination implements LocalFailureDestination {
   public readonly location: string;
   private readonly prefix: string;
 
-  constructor(private readonly client: S3Client, private readonly bucket: string, mappingUuid: string) {
+  private readonly bucket: string;
+
+  constructor(private readonly s3: S3FailureDestinationOptions['s3'], mappingUuid: string) {
+    this.bucket = s3.bucket;
     this.prefix = `aws/lambda/${mappingUuid}/`;
-    this.location = `s3://${bucket}/${this.prefix}`;
+    this.location = `s3://${this.bucket}/${this.prefix}`;
+  }
+
+  private get client(): S3Client {
+    return this.s3.client();
   }
 
   public async write(batch: FailedBatch): Promise<string> {
@@ -192,7 +207,7 @@ class S3Destination implements LocalFailureDestination {
     const uri = `s3://${this.bucket}/${key}`;
     return serialized(this.location, async () => {
       try {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body }));
+        await this.client.send(new (s3Modules().PutObjectCommand)({ Bucket: this.bucket, Key: key, Body: body }));
       } catch (e) {
         throw new Error(`PutObject ${uri}: ${describeError(e)}`, { cause: e });
       }
@@ -202,6 +217,7 @@ class S3Destination implements LocalFailureDestination {
 
   public async readAll(): Promise<OnFailureRecord[]> {
     return serialized(this.location, async () => {
+      if (await this.s3.local?.isEmptyUnder(this.bucket, this.prefix)) return [];
       const entries: Array<{ key: string; record: OnFailureRecord }> = [];
       for (const keys of await this.listKeyPages()) {
         entries.push(...await mapConcurrently(keys, READ_CONCURRENCY, async (key) => ({ key, record: await this.read(key) })));
@@ -216,7 +232,7 @@ class S3Destination implements LocalFailureDestination {
   private async listKeyPages(): Promise<string[][]> {
     const pages: string[][] = [];
     try {
-      for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: this.prefix })) {
+      for await (const page of s3Modules().paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: this.prefix })) {
         pages.push((page.Contents ?? []).flatMap((object) => (object.Key === undefined ? [] : [object.Key])));
       }
     } catch (e) {
@@ -229,7 +245,7 @@ class S3Destination implements LocalFailureDestination {
     const uri = `s3://${this.bucket}/${key}`;
     let text: string | undefined;
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const object = await this.client.send(new (s3Modules().GetObjectCommand)({ Bucket: this.bucket, Key: key }));
       text = await object.Body?.transformToString('utf8');
     } catch (e) {
       throw new Error(`GetObject ${uri}: ${describeError(e)}`, { cause: e });

@@ -18,6 +18,7 @@ import { createServer, RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { s3Modules } from './lazy-s3';
 
 export interface LocalS3Options {
   /** Where s3rver keeps objects (s3rver's filesystem store). */
@@ -33,6 +34,11 @@ export interface LocalS3 {
   /** Credentials the server accepts (give them to every client and function). */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
   createBucket(name: string): Promise<void>;
+  /**
+   * True when the store's folders show that no object lies under `prefix` (a `/`-ended prefix of plain
+   * characters) of an existing bucket, read without starting s3rver; false means: ask the S3 API.
+   */
+  isEmptyUnder(bucket: string, prefix: string): Promise<boolean>;
   /** Stops listening; objects stay in the directory. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -43,24 +49,39 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as 
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const directory = path.resolve(options.directory);
   const where = `local S3 (s3rver) on 127.0.0.1:${options.port ?? '<a free port>'} with directory ${directory}`;
-  const s3rver = loadS3rver();
-  // s3rver looks the access key up in its account registry (unknown ones get InvalidAccessKeyId); it does not
-  // verify SigV4 signatures, so allowMismatchedSignatures would change nothing: registering the key is what counts.
-  s3rver.AWSAccount.DUMMY_ACCOUNT.createKeyPair(LOCAL_CREDENTIALS.accessKeyId, LOCAL_CREDENTIALS.secretAccessKey);
-
-  let app: S3rverInstance;
-  const httpServer = createServer();
-  try {
-    await fs.mkdir(directory, { recursive: true });
+  // s3rver is loaded and made at the first request or bucket, not here: most apps have no bucket, and the
+  // endpoint is still there for a function that calls S3 anyway (it gets S3's own answer, never AWS's).
+  let app: S3rverInstance | undefined;
+  let handle: RequestListener | undefined;
+  const s3rverApp = (): S3rverInstance => {
+    if (app) return app;
+    const s3rver = loadS3rver();
+    // s3rver looks the access key up in its account registry (unknown ones get InvalidAccessKeyId); it does not
+    // verify SigV4 signatures, so allowMismatchedSignatures would change nothing: registering the key is what counts.
+    s3rver.AWSAccount.DUMMY_ACCOUNT.createKeyPair(LOCAL_CREDENTIALS.accessKeyId, LOCAL_CREDENTIALS.secretAccessKey);
     app = new s3rver.S3rver({
       directory,
       silent: true,
       // Path-style only: a host name (say host.docker.internal) must not be read as a bucket name.
       vhostBuckets: false,
     });
-    // Our own HTTP server around s3rver's request handler (its documented getMiddleware): s3rver's run() never
-    // settles when the port is taken, the error escaping as an uncaught exception instead.
-    httpServer.on('request', app.getMiddleware());
+    handle = app.getMiddleware();
+    return app;
+  };
+
+  // Our own HTTP server around s3rver's request handler (its documented getMiddleware): s3rver's run() never
+  // settles when the port is taken, the error escaping as an uncaught exception instead.
+  const httpServer = createServer((request, response) => {
+    try {
+      s3rverApp();
+    } catch (error) {
+      response.writeHead(500, { 'content-type': 'text/plain' }).end(`${where} could not start: ${(error as Error).message}`);
+      return;
+    }
+    handle!(request, response);
+  });
+  try {
+    await fs.mkdir(directory, { recursive: true });
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(options.port ?? 0, '127.0.0.1', () => {
@@ -83,7 +104,14 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
       if (!isBucketName(name)) {
         throw new Error(`${JSON.stringify(name)} is not a valid S3 bucket name`);
       }
-      await app.store.putBucket(name);
+      // s3rver's store is its folders (its putBucket makes this one), so a bucket needs no s3rver yet.
+      await fs.mkdir(path.join(directory, name), { recursive: true, mode: 0o755 });
+    },
+    async isEmptyUnder(bucket: string, prefix: string): Promise<boolean> {
+      if (!isBucketName(bucket) || !/^([A-Za-z0-9._-]+\/)+$/.test(prefix) || prefix.split('/').includes('..')) return false;
+      const exists = (folder: string) => fs.stat(folder).then((stat) => stat.isDirectory(), () => false);
+      // A missing bucket is S3's NoSuchBucket to answer; a missing folder for the prefix holds no object.
+      return await exists(path.join(directory, bucket)) && !await exists(path.join(directory, bucket, ...prefix.split('/')));
     },
     stop(): Promise<void> {
       stopped ??= new Promise<void>((resolve, reject) => {
@@ -135,16 +163,11 @@ let loaded: S3rverModules | undefined;
 
 function loadS3rver(): S3rverModules {
   if (loaded) return loaded;
-  /* eslint-disable @typescript-eslint/no-require-imports -- s3rver has no types; its internals are typed above */
-  const modules: S3rverModules = {
-    S3rver: require('s3rver'),
-    AWSAccount: require('s3rver/lib/models/account'),
-    S3Error: require('s3rver/lib/models/error'),
-  };
+  const { S3rver, AWSAccount, S3Error, bucketController: buckets, objectController: objects } = s3Modules().s3rver;
+  const modules = { S3rver, AWSAccount, S3Error } as S3rverModules;
   // The routes call these through the exports objects, so replacing an export changes what a request runs.
-  const bucketController: Record<string, Controller> = require('s3rver/lib/controllers/bucket');
-  const objectController: Record<string, Controller> = require('s3rver/lib/controllers/object');
-  /* eslint-enable @typescript-eslint/no-require-imports */
+  const bucketController = buckets as Record<string, Controller>;
+  const objectController = objects as Record<string, Controller>;
   for (const [controller, name] of [[bucketController, 'getBucket'], [objectController, 'putObject'], [objectController, 'uploadPart']] as const) {
     if (typeof controller[name] !== 'function') {
       throw new Error(`s3rver has no ${name} controller: this code is written against s3rver 3.7.1`);
