@@ -17,7 +17,7 @@ import { StreamTriggeredTable } from '../src';
 
 const root = path.join(__dirname, '..');
 const section = 'runner-in-tests';
-const CONTENDERS = ['ours', 'ours-from-assembly', 'shelf-puts-only', 'runner-per-file'] as const;
+const CONTENDERS = ['ours', 'ours-app-per-run', 'ours-from-assembly', 'shelf-puts-only', 'runner-per-file'] as const;
 type Contender = (typeof CONTENDERS)[number];
 
 /**
@@ -35,7 +35,7 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
 
   // 1. A jest suite, three ways, alternating.
   const files = options.quick ? 4 : 10;
-  // Each round is four whole jest runs (a minute or more each): three measured rounds, not `runs`.
+  // Each round is five whole jest runs (a minute or more in all): three measured rounds, not `runs`.
   const suiteRounds = Math.min(3, options.runs);
   const phases = new Map<Contender, FilePhases[]>(CONTENDERS.map((c) => [c, []]));
   const suite = await alternate(CONTENDERS, suiteRounds, async (contender) => {
@@ -49,18 +49,38 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
     measurements.push(measurement(section, scenario, c, 'wall time', 'ms', suite[c].wall));
   }
   // Where a file's time goes (every file of every run, warm-up included): what the ratios below are made of.
-  for (const c of ['ours', 'ours-from-assembly', 'shelf-puts-only'] as const) {
+  for (const c of ['ours', 'ours-app-per-run', 'ours-from-assembly', 'shelf-puts-only'] as const) {
     for (const p of PHASES) {
       measurements.push(measurement(section, `${scenario}: one test file`, c, p, 'ms', phases.get(c)!.map((f) => f[p])));
     }
   }
-  const vsShelf = ratio(section, scenario, 'ours / @shelf/jest-dynamodb (puts only)', 'wall time', suite.ours.wall, suite['shelf-puts-only'].wall);
+  // Where the suite's CPU goes, by process: one more run of each contender, sampled from /proc (not a timed run:
+  // the sampling itself takes some CPU).
+  const cpuScenario = `${scenario}: CPU of the whole run, one untimed run`;
+  const cpuOf = new Map<Contender, Map<string, number>>();
+  for (const c of ['ours', 'ours-app-per-run', 'ours-from-assembly', 'shelf-puts-only'] as const) {
+    const byKind = jestSuite(c, files, true).cpuByKind!;
+    cpuOf.set(c, byKind);
+    for (const kind of CPU_KINDS) measurements.push(measurement(section, cpuScenario, c, `${kind} CPU`, 's', [byKind.get(kind) ?? 0]));
+  }
+  const vsShelf = ratio(section, scenario, 'ours, the app built once per run by the preset (the README\'s suite) / @shelf/jest-dynamodb (puts only)',
+    'wall time', suite['ours-app-per-run'].wall, suite['shelf-puts-only'].wall);
+  const appPerFile = ratio(section, scenario, 'ours, the app built in each test file / @shelf/jest-dynamodb (puts only)', 'wall time',
+    suite.ours.wall, suite['shelf-puts-only'].wall);
   const perFile = ratio(section, scenario, 'one runner per file / ours', 'wall time', suite['runner-per-file'].wall, suite.ours.wall);
   const fromAssembly = ratio(section, scenario, 'ours, reading a synthesized assembly / @shelf/jest-dynamodb (puts only)', 'wall time',
     suite['ours-from-assembly'].wall, suite['shelf-puts-only'].wall);
-  ratios.push(vsShelf, fromAssembly, perFile);
+  ratios.push(vsShelf, appPerFile, fromAssembly, perFile);
+  const total = (c: Contender) => [...cpuOf.get(c)!.values()].reduce((a, b) => a + b, 0);
+  const perFileMs = (c: Contender, kind: string) => ((cpuOf.get(c)!.get(kind) ?? 0) / files) * 1000;
   goal('a jest suite using the runner: at most 1.5x the same suite doing only puts on @shelf/jest-dynamodb', vsShelf.median <= 1.5,
-    `${vsShelf.median.toFixed(2)}x`);
+    `${vsShelf.median.toFixed(2)}x with the app built once per jest run by the preset, as the README's suite does `
+    + `(${fromAssembly.median.toFixed(2)}x on an assembly synthesized before jest). With the app built in each test file instead: `
+    + `${appPerFile.median.toFixed(2)}x. The suites are CPU-bound (2 cores): their processes used ${total('ours-app-per-run').toFixed(1)} s `
+    + `of CPU with the app once per run, ${total('ours').toFixed(1)} s with it in each file, ${total('shelf-puts-only').toFixed(1)} s for `
+    + `@shelf; the jest workers ${perFileMs('ours-app-per-run', 'jest workers').toFixed(0)} ms per test file, and `
+    + `${perFileMs('ours', 'jest workers').toFixed(0)} ms when each file builds the app: aws-cdk-lib, loaded and run again in each `
+    + 'file\'s fresh module registry');
   goal('and at least 3x faster than one runner per test file', perFile.median >= 3, `${perFile.median.toFixed(2)}x`);
 
   // 2-4. On one shared engine, as under the preset: a runner's start, then latencies through its endpoint.
@@ -154,12 +174,14 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
   }
 
   notes.push(
-    'Jest suite: generated test files (JavaScript, so no transpiler is measured), each synthesizing a one-table app in process; '
-    + '`ours` uses the preset (one DynamoDB Local for the run) and LocalRunner, each test puts one item, waits for idle and reads the '
-    + 'change log; `shelf-puts-only` is @shelf/jest-dynamodb\'s preset with the same table and tests doing only PutItem + GetItem; '
-    + '`ours-from-assembly` is `ours` on an assembly synthesized before jest (the test files load no aws-cdk-lib, as after `cdk synth`); '
-    + '`runner-per-file` is ours without the preset (each file starts a DynamoDB Local of its own). Wall time of the whole jest process, '
-    + '`--maxWorkers=2`; three measured rounds after a warm-up (each round is four whole jest runs).',
+    'Jest suite: generated test files (JavaScript, so no transpiler is measured) running a one-table app; `ours-app-per-run` is the '
+    + 'README\'s suite: the preset (one DynamoDB Local for the run) builds and synthesizes the app named in the jest config once, in its '
+    + 'global setup, and each file\'s `LocalRunner.start()` runs it; each test puts one item, waits for idle and reads the change log. '
+    + '`ours` is the same with each file building the app itself and passing it to `LocalRunner.start({ app })`; `ours-from-assembly` '
+    + 'reads an assembly synthesized before jest (as after `cdk synth`); `shelf-puts-only` is @shelf/jest-dynamodb\'s preset with the '
+    + 'same table and tests doing only PutItem + GetItem; `runner-per-file` is `ours` without the preset (each file starts a DynamoDB '
+    + 'Local of its own). Wall time of the whole jest process, `--maxWorkers=2`; three measured rounds after a warm-up (each round is '
+    + 'five whole jest runs). CPU of the whole run: one more run of each contender, every process below jest read from /proc every 100 ms.',
     'One test file: each generated file writes marks (its first line, its requires done, the app built, the runner started, its '
     + 'tests done, stopped); the rows give the medians over every file of every run. `load` is the requires in the file\'s fresh '
     + 'module registry (jest gives every test file its own: the runner\'s bundle and aws-cdk-lib are compiled again for each), '
@@ -315,7 +337,7 @@ function filePhases(marksFile: string): FilePhases[] {
 }
 
 /** Writes a jest project of `files` test files for the contender, runs jest on it: its wall time and where each file's time went. */
-function jestSuite(contender: Contender, files: number): { wall: number; phases: FilePhases[] } {
+function jestSuite(contender: Contender, files: number, sampleCpu = false): { wall: number; phases: FilePhases[]; cpuByKind?: Map<string, number> } {
   if (!existsSync(path.join(root, 'lib', 'index.js'))) throw new Error('lib/ is not built: run `npx projen compile` first');
   const project = mkdtempSync(path.join(tmpdir(), `bench-jest-${contender}-`));
   try {
@@ -333,7 +355,11 @@ function jestSuite(contender: Contender, files: number): { wall: number; phases:
     const config: Record<string, unknown> = { testEnvironment: 'node', testMatch: ['**/*.test.js'] };
     // The preset's own port setting; its tests connect to it (3.x sets no endpoint variable).
     const shelfPort = 18_000 + Math.floor(Math.random() * 1000);
-    if (contender === 'ours' || contender === 'ours-from-assembly') config.preset = 'cdk-stream-triggered-table/jest';
+    if (contender.startsWith('ours')) config.preset = 'cdk-stream-triggered-table/jest';
+    if (contender === 'ours-app-per-run') {
+      config.globals = { 'cdk-stream-triggered-table': { app: 'orders-app.js' } };
+      writeFileSync(path.join(project, 'orders-app.js'), ORDERS_APP_MODULE);
+    }
     if (contender === 'ours-from-assembly') ordersApp(1, path.join(project, 'cdk.out')).synth();
     if (contender === 'runner-per-file') config.testTimeout = 60_000;
     if (contender === 'shelf-puts-only') {
@@ -354,7 +380,7 @@ function jestSuite(contender: Contender, files: number): { wall: number; phases:
     writeFileSync(path.join(project, 'jest.config.js'), `module.exports = ${JSON.stringify(config)};\n`);
     for (let i = 0; i < files; i++) {
       writeFileSync(path.join(project, `orders-${i}.test.js`), contender === 'shelf-puts-only' ? SHELF_TEST(i, shelfPort)
-        : contender === 'ours-from-assembly' ? RUNNER_FROM_ASSEMBLY_TEST : RUNNER_TEST);
+        : contender === 'ours-from-assembly' ? RUNNER_FROM_ASSEMBLY_TEST : contender === 'ours-app-per-run' ? RUNNER_APP_PER_RUN_TEST : RUNNER_TEST);
     }
     const marksFile = path.join(project, 'marks.jsonl');
     writeFileSync(marksFile, '');
@@ -362,18 +388,57 @@ function jestSuite(contender: Contender, files: number): { wall: number; phases:
     const env: NodeJS.ProcessEnv = { ...process.env, BENCH_MARKS: marksFile };
     delete env[SHARED_DYNAMODB_ENDPOINT_VARIABLE];
     delete env.JEST_WORKER_ID;
-    const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--maxWorkers=2'], {
+    const jest = [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--maxWorkers=2'];
+    const cpuFile = path.join(project, 'cpu.json');
+    const result = spawnSync(process.execPath, sampleCpu ? ['-e', CPU_SAMPLER, cpuFile, ...jest] : jest, {
       cwd: project, env, encoding: 'utf-8', timeout: 600_000,
     });
     const wall = performance.now() - started;
     if (result.status !== 0) throw new Error(`jest (${contender}) failed:\n${result.stdout}\n${result.stderr}`.slice(-4000));
     const phases = filePhases(marksFile);
     if (phases.length !== files) throw new Error(`jest (${contender}): marks of ${phases.length} files, not ${files}`);
-    return { wall, phases };
+    if (!sampleCpu) return { wall, phases };
+    const cpuByKind = new Map(Object.entries(JSON.parse(readFileSync(cpuFile, 'utf-8')) as Record<string, number>));
+    return { wall, phases, cpuByKind };
   } finally {
     rmSync(project, { recursive: true, force: true });
   }
 }
+
+/** The kinds of process a jest run has, as the CPU sampler names them. */
+const CPU_KINDS = ['jest parent', 'jest workers', 'DynamoDB Local (JVM)', 'function processes', 'other'] as const;
+
+/**
+ * `node -e CPU_SAMPLER <out.json> <jest args...>`: runs jest, reads the CPU (user + system) of every process below
+ * it from /proc every 100 ms (a process's last reading before it ends counts), writes the seconds per kind to out.json.
+ */
+const CPU_SAMPLER = `
+const fs = require('fs');
+const { spawn } = require('child_process');
+const [out, ...args] = process.argv.slice(1);
+const last = new Map();
+const stat = (pid) => { try { const t = fs.readFileSync('/proc/' + pid + '/stat', 'utf-8'); const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+  return { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / 100 }; } catch { return undefined; } };
+const kind = (pid, parent) => { let cmd = ''; try { cmd = fs.readFileSync('/proc/' + pid + '/cmdline', 'utf-8'); } catch {}
+  return /DynamoDBLocal/.test(cmd) ? 'DynamoDB Local (JVM)' : /function-worker/.test(cmd) ? 'function processes'
+    : pid === child.pid ? 'jest parent' : parent === child.pid && /node/.test(cmd) ? 'jest workers' : 'other'; };
+const child = spawn(process.execPath, args, { stdio: 'inherit' });
+const sample = () => {
+  const parents = new Map();
+  for (const entry of fs.readdirSync('/proc')) { if (!/^\\d+$/.test(entry)) continue; const s = stat(entry); if (s) parents.set(Number(entry), s); }
+  const visit = (pid) => { const s = parents.get(pid); if (!s) return;
+    const seen = last.get(pid) || { kind: kind(pid, s.ppid), cpu: 0 }; seen.cpu = s.cpu; last.set(pid, seen);
+    for (const [p, c] of parents) if (c.ppid === pid) visit(p); };
+  visit(child.pid);
+};
+const timer = setInterval(sample, 100);
+child.on('exit', (code) => {
+  clearInterval(timer);
+  const byKind = {};
+  for (const { kind, cpu } of last.values()) byKind[kind] = (byKind[kind] || 0) + cpu;
+  fs.writeFileSync(out, JSON.stringify(byKind));
+  process.exit(code ?? 1);
+});`;
 
 /** The tests of a runner test file, once its `beforeAll` has started `runner`. */
 const RUNNER_TESTS = `afterAll(async () => {
@@ -404,6 +469,31 @@ beforeAll(async () => {
   new StreamTriggeredTable(stack, 'Orders', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, createAlarms: false });
   mark('built');
   runner = await LocalRunner.start({ app });
+  mark('started');
+});
+${RUNNER_TESTS}`;
+
+/** The app of the preset's config (`globals`), built and synthesized once per jest run by its global setup. */
+const ORDERS_APP_MODULE = `const { App, Stack } = require('aws-cdk-lib');
+const dynamodb = require('aws-cdk-lib/aws-dynamodb');
+const { StreamTriggeredTable } = require('cdk-stream-triggered-table');
+
+module.exports = () => {
+  const app = new App();
+  const stack = new Stack(app, 'Suite');
+  new StreamTriggeredTable(stack, 'Orders', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, createAlarms: false });
+  return app;
+};
+`;
+
+/** The same tests on the jest run's app (the README's suite): the test file loads no aws-cdk-lib. */
+const RUNNER_APP_PER_RUN_TEST = `${MARK_HELPER}const { LocalRunner } = require('cdk-stream-triggered-table/local');
+mark('loaded');
+mark('built');
+
+let runner;
+beforeAll(async () => {
+  runner = await LocalRunner.start();
   mark('started');
 });
 ${RUNNER_TESTS}`;

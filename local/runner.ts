@@ -8,9 +8,11 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { AppModel, stableUuid } from './assembly/app-model';
+import { constructPathsOf, readConstructPaths } from './assembly/construct-paths';
 import type {
   BucketDefinition, FunctionDefinition, SkippedMapping, StreamMappingDefinition, TableDefinition,
 } from './assembly/definitions';
+import { SHARED_ASSEMBLY_VARIABLE } from './assembly/shared-assembly';
 import { createLocalFailureDestination, LocalFailureDestination, OnFailureRecord } from './destinations/failure-destination-writer';
 import { isConnectionFailure, probeDynamoDb } from './engine/dynamodb-endpoint';
 import { startDynamoDbLocal, DynamoDbLocal } from './engine/dynamodb-local';
@@ -47,7 +49,11 @@ export interface LocalRunnerOptions {
    * `stack.node.root`): no `cdk synth` before the tests. Default: read `cdkOut`.
    */
   readonly app?: SynthesizableApp;
-  /** The synthesized cloud assembly, when no `app` is given. Default: `cdk.out` in the current directory. */
+  /**
+   * The synthesized cloud assembly, when no `app` is given. Default: under the jest preset with an app in its
+   * config, the assembly the preset synthesized for the jest run (environment variable
+   * `CDK_STREAM_TRIGGERED_TABLE_ASSEMBLY`); else `cdk.out` in the current directory.
+   */
   readonly cdkOut?: string;
   /**
    * A DynamoDB Local the user already runs (e.g. `http://localhost:8000`). Default: the one the jest preset
@@ -381,16 +387,18 @@ export class LocalRunner {
    * starts every mapping. Resolves once the mappings poll: a write after it is read.
    */
   public static async start(options: LocalRunnerOptions = {}): Promise<LocalRunner> {
-    const cdkOut = options.app ? path.resolve(options.app.synth().directory) : path.resolve(options.cdkOut ?? 'cdk.out');
-    const constructPaths = options.app ? constructPathsOf(options.app) : undefined;
-    const shared = options.endpoint ? undefined : (process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE] || undefined);
-    const externalEndpoint = options.endpoint ?? shared;
+    // The jest run's app, synthesized once by the preset, when the test names none.
+    const shared = options.app === undefined && options.cdkOut === undefined ? (process.env[SHARED_ASSEMBLY_VARIABLE] || undefined) : undefined;
+    const cdkOut = options.app ? path.resolve(options.app.synth().directory) : path.resolve(options.cdkOut ?? shared ?? 'cdk.out');
+    const constructPaths = options.app ? constructPathsOf(options.app) : readConstructPaths(cdkOut);
+    const sharedEndpoint = options.endpoint ? undefined : (process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE] || undefined);
+    const externalEndpoint = options.endpoint ?? sharedEndpoint;
     // On a DynamoDB shared by the whole jest run, each runner has tables of its own, removed when it stops.
-    const ownPrefix = options.tableNamePrefix === undefined && shared !== undefined ? nextRunnerPrefix() : undefined;
+    const ownPrefix = options.tableNamePrefix === undefined && sharedEndpoint !== undefined ? nextRunnerPrefix() : undefined;
     // Everything that can be refused is read before anything starts.
     const { model, tables, buckets } = readApp(cdkOut, options, options.tableNamePrefix ?? ownPrefix, constructPaths);
-    // An app synthesized here lives in a temporary folder shared by every test file: its runner folder is its own.
-    const temporaryOutDir = options.outDir === undefined && options.app !== undefined;
+    // An app synthesized here, or by the preset, lives in a folder shared by every test file: its runner folder is its own.
+    const temporaryOutDir = options.outDir === undefined && (options.app !== undefined || shared !== undefined);
     const outDir = path.resolve(options.outDir ?? (temporaryOutDir
       ? mkdtempSync(path.join(tmpdir(), 'local-runner-'))
       : path.join(path.dirname(cdkOut), '.local-runner')));
@@ -993,27 +1001,6 @@ function readApp(cdkOut: string, options: LocalRunnerOptions, tableNamePrefix: s
  * Read from the construct tree by shape (a CfnResource has `cfnResourceType`, `logicalId` and `stack`), so
  * the runner does not load aws-cdk-lib itself.
  */
-function constructPathsOf(app: SynthesizableApp): Map<string, string> {
-  const paths = new Map<string, string>();
-  for (const construct of app.node?.findAll() ?? []) {
-    const resource = construct as {
-      cfnResourceType?: unknown;
-      logicalId?: unknown;
-      node?: { path?: unknown };
-      stack?: { stackName?: unknown; resolve(value: unknown): unknown };
-    };
-    if (typeof resource.cfnResourceType !== 'string' || !resource.stack || typeof resource.node?.path !== 'string') continue;
-    try {
-      const logicalId = resource.stack.resolve(resource.logicalId);
-      const stackName = resource.stack.resolve(resource.stack.stackName);
-      if (typeof logicalId === 'string' && typeof stackName === 'string') paths.set(`${stackName}/${logicalId}`, resource.node.path);
-    } catch {
-      // A nested stack's name is only known at deploy time: its resources keep `<stack>/<logicalId>`.
-    }
-  }
-  return paths;
-}
-
 let runnersStarted = 0;
 
 /** A table name prefix no other runner of the jest run uses: the process (one per jest worker) and a count. */

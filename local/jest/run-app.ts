@@ -1,0 +1,69 @@
+/**
+ * The app of a jest run: named in the jest config, built and synthesized once by the preset's global setup, run
+ * by every test file's `LocalRunner.start()`. Test files then load no aws-cdk-lib: in a fresh module registry per
+ * file, building the app is most of a file's cost.
+ *
+ * ```js
+ * globals: { 'cdk-stream-triggered-table': { app: 'test/orders-app.ts' } }
+ * ```
+ *
+ * The module (relative to the config's rootDir, transformed as jest transforms the tests) exports, as its default
+ * export or as the module itself, an aws-cdk-lib `App` (or `Stage`, or a `Stack` of one), or a function that
+ * returns one (or a promise of one).
+ */
+import * as path from 'path';
+import { constructPathsOf, writeConstructPaths } from '../assembly/construct-paths';
+
+/** The key of the preset's options in the jest config's `globals`. */
+export const CONFIG_KEY = 'cdk-stream-triggered-table';
+
+interface Synthesizable {
+  readonly node?: { readonly root?: unknown; findAll(): readonly unknown[] };
+  synth(): { readonly directory: string };
+}
+
+/** What the global setup reads of the project config jest gives it. */
+export interface ProjectConfigLike {
+  readonly rootDir: string;
+  readonly globals?: Record<string, unknown>;
+}
+
+/** The app module named in the config, if one is. */
+export function configuredAppModule(config: ProjectConfigLike): string | undefined {
+  const options = config.globals?.[CONFIG_KEY];
+  if (options === undefined) return undefined;
+  const app = (options as { app?: unknown } | null)?.app;
+  if (typeof app !== 'string' || app === '') {
+    throw new Error(`jest config globals['${CONFIG_KEY}'].app must be the path of the module that builds the app, got ${JSON.stringify(app)}`);
+  }
+  return path.resolve(config.rootDir, app);
+}
+
+/** Builds the app of `modulePath` and synthesizes it; resolves to the assembly's folder (construct paths kept in it). */
+export async function synthesizeRunApp(modulePath: string): Promise<string> {
+  const where = `the app module ${modulePath} (jest config globals['${CONFIG_KEY}'].app)`;
+  let exported: unknown;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exported = require(modulePath);
+  } catch (error) {
+    throw new Error(`${where} could not be loaded: ${(error as Error).message}`, { cause: error });
+  }
+  let value = (exported as { default?: unknown } | null)?.default ?? exported;
+  if (typeof value === 'function') value = await (value as () => unknown)();
+  const app = synthesizable(value);
+  if (!app) {
+    throw new Error(`${where} exports neither an App (a Stage, or a Stack of one) nor a function that returns one`);
+  }
+  const directory = path.resolve(app.synth().directory);
+  writeConstructPaths(directory, constructPathsOf(app));
+  return directory;
+}
+
+/** The app itself, the app of a stack, or nothing. */
+function synthesizable(value: unknown): Synthesizable | undefined {
+  const isApp = (v: unknown): v is Synthesizable => typeof (v as Synthesizable | null)?.synth === 'function';
+  if (isApp(value)) return value;
+  const root = (value as Synthesizable | null)?.node?.root;
+  return isApp(root) ? root : undefined;
+}
