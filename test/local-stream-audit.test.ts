@@ -32,3 +32,99 @@ test('concurrent refreshes count each record once', async () => {
   await audit.refresh();
   expect(audit.records).toHaveLength(3);
 });
+
+/**
+ * Shards with their records, as DynamoDB Streams serves them: an iterator is a position; an open shard's last
+ * page gives an iterator to go on from, a closed shard's none. Counts the calls; can expire or fail the next call.
+ */
+class Shards implements StreamSource {
+  public readonly calls = { describeStream: 0, getShardIterator: 0, getRecords: 0 };
+  public readonly shards = new Map<string, { records: string[]; closed: boolean }>();
+  public expireNext = false;
+  public failNext = false;
+
+  public add(shardId: string, ...records: string[]): void {
+    const shard = this.shards.get(shardId) ?? { records: [], closed: false };
+    shard.records.push(...records);
+    this.shards.set(shardId, shard);
+  }
+
+  public async describeStream(): Promise<ShardInfo[]> {
+    this.calls.describeStream++;
+    return [...this.shards.keys()].map((shardId) => ({ shardId }));
+  }
+
+  public async getShardIterator(_arn: string, shardId: string, position: IteratorPosition): Promise<string> {
+    this.calls.getShardIterator++;
+    const records = this.shards.get(shardId)!.records;
+    return `${shardId}:${position.type === 'TRIM_HORIZON' ? 0 : records.indexOf(position.sequenceNumber) + 1}`;
+  }
+
+  public async getRecords(iterator: string, limit: number): Promise<RecordsPage> {
+    this.calls.getRecords++;
+    if (this.expireNext || this.failNext) {
+      const error = Object.assign(new Error('no'), { name: this.expireNext ? 'ExpiredIteratorException' : 'InternalServerError' });
+      this.expireNext = this.failNext = false;
+      throw error;
+    }
+    const [shardId, at] = iterator.split(':');
+    const shard = this.shards.get(shardId)!;
+    const page = shard.records.slice(Number(at), Number(at) + limit);
+    const end = Number(at) + page.length;
+    const nextShardIterator = shard.closed && end >= shard.records.length && page.length === 0 ? undefined : `${shardId}:${end}`;
+    return { records: page.map((SequenceNumber) => ({ dynamodb: { SequenceNumber } })), nextShardIterator };
+  }
+}
+
+const seqs = (audit: StreamAudit) => audit.records.map((r) => r.sequenceNumber);
+
+test('a refresh goes on from the open shard\'s last iterator: one GetRecords when nothing is new, no describe', async () => {
+  const stream = new Shards();
+  stream.add('s1', '1', '2');
+  const audit = new StreamAudit(stream, 'arn', () => undefined);
+  await audit.refresh();
+  expect(seqs(audit)).toEqual(['1', '2']);
+  expect(stream.calls).toEqual({ describeStream: 1, getShardIterator: 1, getRecords: 2 });
+
+  await audit.refresh();
+  expect(stream.calls).toEqual({ describeStream: 1, getShardIterator: 1, getRecords: 3 });
+  stream.add('s1', '3');
+  await audit.refresh();
+  expect(seqs(audit)).toEqual(['1', '2', '3']);
+  expect(stream.calls).toEqual({ describeStream: 1, getShardIterator: 1, getRecords: 5 });
+});
+
+test('a shard that closes is read to its end, then the stream is described for its children', async () => {
+  const stream = new Shards();
+  stream.add('parent', '1');
+  const audit = new StreamAudit(stream, 'arn', () => undefined);
+  await audit.refresh();
+  stream.add('parent', '2');
+  stream.shards.get('parent')!.closed = true;
+  stream.add('child', '3', '4');
+  await audit.refresh();
+  expect(seqs(audit)).toEqual(['1', '2', '3', '4']);
+  expect(stream.calls.describeStream).toBe(2);
+  // The closed parent is never read again; the open child goes on from its iterator.
+  const before = stream.calls.getRecords;
+  await audit.refresh();
+  expect(stream.calls.getRecords).toBe(before + 1);
+  expect(stream.calls.describeStream).toBe(2);
+});
+
+test('an iterator that expired, or a call that failed, is read again from the cursor: each record once', async () => {
+  const stream = new Shards();
+  stream.add('s1', '1');
+  const audit = new StreamAudit(stream, 'arn', () => undefined);
+  await audit.refresh();
+  stream.add('s1', '2');
+  stream.expireNext = true;
+  await audit.refresh();
+  expect(seqs(audit)).toEqual(['1', '2']);
+
+  stream.add('s1', '3');
+  stream.failNext = true;
+  await expect(audit.refresh()).rejects.toThrow('no');
+  await audit.refresh();
+  expect(seqs(audit)).toEqual(['1', '2', '3']);
+});

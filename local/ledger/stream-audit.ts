@@ -25,6 +25,16 @@ export interface StreamAuditOptions {
  */
 export class StreamAudit {
   private readonly cursors = new Map<string, string | undefined>();
+  /**
+   * Shards read to their end and still open: the iterator their last page gave, to go on from. A refresh reads
+   * these first and describes the stream again only when it must (see `read`), so a refresh that finds nothing
+   * new costs one GetRecords per open shard.
+   */
+  private readonly open = new Map<string, string>();
+  /** Shards read to their end that are closed: nothing is ever added to them. */
+  private readonly closed = new Set<string>();
+  /** Set when a shard closed (its children appear only then), an iterator was lost, or nothing was read yet. */
+  private mustDescribe = true;
   private readonly found: ExistingRecord[] = [];
   /** The read in progress: reads run one at a time, or two would start at one cursor and count records twice. */
   private reading: Promise<void> = Promise.resolve();
@@ -53,29 +63,63 @@ export class StreamAudit {
   }
 
   private async read(): Promise<void> {
+    for (const [shardId, iterator] of [...this.open]) {
+      try {
+        await this.readShard(shardId, iterator);
+      } catch (e) {
+        // Expired (held too long) or trimmed: read again from its cursor below.
+        if (!isIteratorLost(e)) throw e;
+      }
+    }
+    // A shard gets children only when it closes, so while every shard read so far is open there is no other.
+    if (!this.mustDescribe) return;
+    this.mustDescribe = false;
     for (const shard of await this.source.describeStream(this.streamArn)) {
+      if (this.open.has(shard.shardId) || this.closed.has(shard.shardId)) continue;
       const after = this.cursors.has(shard.shardId) ? this.cursors.get(shard.shardId) : this.startAfter(shard.shardId);
-      let iterator: string | undefined;
+      let iterator: string;
       try {
         iterator = await this.source.getShardIterator(this.streamArn, shard.shardId,
           after ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after } : { type: 'TRIM_HORIZON' });
       } catch (e) {
-        if (isIteratorLost(e)) continue;
-        throw e;
+        if (!isIteratorLost(e)) throw e;
+        this.mustDescribe = true; // tried again at the next refresh
+        continue;
       }
-      let last = after;
-      while (iterator) {
-        const page = await this.source.getRecords(iterator, GET_RECORDS_LIMIT);
+      await this.readShard(shard.shardId, iterator);
+    }
+  }
+
+  /** Reads the shard from `iterator` to its end: open with the iterator to go on from, or closed. */
+  private async readShard(shardId: string, iterator: string): Promise<void> {
+    let last = this.cursors.has(shardId) ? this.cursors.get(shardId) : this.startAfter(shardId);
+    let next: string | undefined = iterator;
+    try {
+      while (next) {
+        const page = await this.source.getRecords(next, GET_RECORDS_LIMIT);
         for (const r of page.records) {
           last = r.dynamodb!.SequenceNumber!;
           const minute = r.dynamodb!.ApproximateCreationDateTime;
           if (minute !== undefined) this.arrivals?.creationTime(last, toEpochSeconds(minute));
           this.found.push({ streamArn: this.ledgerKey, sequenceNumber: last });
         }
+        next = page.nextShardIterator;
         if (page.records.length === 0) break;
-        iterator = page.nextShardIterator;
       }
-      this.cursors.set(shard.shardId, last);
+    } catch (e) {
+      // Whatever failed, the shard is read again from its cursor (past what was read), after describing the stream.
+      this.open.delete(shardId);
+      this.mustDescribe = true;
+      throw e;
+    } finally {
+      this.cursors.set(shardId, last);
+    }
+    if (next) {
+      this.open.set(shardId, next);
+    } else {
+      this.open.delete(shardId);
+      this.closed.add(shardId);
+      this.mustDescribe = true;
     }
   }
 }
