@@ -3,6 +3,7 @@ export { LocalBucket, LocalFunction, LocalMapping, LocalRunner, LocalTable } fro
 export type { ChangeLogLine, LocalRunnerOptions, MappingSummary, RunSummary, SynthesizableApp } from './runner';
 export { SHARED_DYNAMODB_ENDPOINT_VARIABLE } from './engine/shared-dynamodb';
 export { SHARED_ASSEMBLY_VARIABLE } from './assembly/shared-assembly';
+export { JAVA_OPTIONS_VARIABLE } from './engine/java-options';
 export { AppModel, UnresolvedEnvironmentError, UnsupportedFunctionError } from './assembly/app-model';
 export { AssemblyError } from './assembly/cloud-assembly';
 export type {

@@ -242,6 +242,13 @@ posix('the DynamoDB Local JVM dies with the process that started it', () => {
     expect(await eventually(() => processesWith('dynamodb-local-watchdog').every((p) => p.ppid !== process.pid), 3_000)).toBe(true);
   });
 
+  test('javaOptions go to the JVM before -jar', async () => {
+    const fakeJava = path.join(tempFolder(), 'java');
+    fs.writeFileSync(fakeJava, '#!/bin/sh\necho "args: $*"\nexit 3\n', { mode: 0o755 });
+    await expect(startDynamoDbLocal({ javaCommand: fakeJava, javaOptions: ['-XX:TieredStopAtLevel=1', '-Xmx256m'] }))
+      .rejects.toThrow(/\nargs: -XX:TieredStopAtLevel=1 -Xmx256m -Djava\.library\.path=\S+ -jar \S+DynamoDBLocal\.jar -sharedDb /);
+  });
+
   test('no Java: the same message as before, and nothing started', async () => {
     await expect(startDynamoDbLocal({ javaCommand: path.join(tempFolder(), 'no-such-java') })).rejects.toThrow(/^Java was not found \(tried ".*no-such-java"\)\. DynamoDB Local needs a Java runtime/);
   });

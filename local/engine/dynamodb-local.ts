@@ -19,6 +19,8 @@ export interface DynamoDbLocalOptions {
   readonly jarDirectory?: string;
   /** The java executable. Default: $JAVA_HOME/bin/java when JAVA_HOME is set, else `java` from PATH. */
   readonly javaCommand?: string;
+  /** Options for the JVM (before `-jar`), e.g. `-Xmx512m`. Default: none. */
+  readonly javaOptions?: readonly string[];
   /** Keep the data in memory (default true); when false, data goes to `dbPath`. */
   readonly inMemory?: boolean;
   /** Where to keep the data file when `inMemory` is false. */
@@ -56,6 +58,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   }
   const port = options.port ?? await findFreePort();
   const args = [
+    ...(options.javaOptions ?? []),
     `-Djava.library.path=${path.join(jarDirectory, 'DynamoDBLocal_lib')}`,
     '-jar', jar,
     // -sharedDb: every access key and region sees the same tables, so clients need no matching credentials.

@@ -9,12 +9,13 @@ import { configuredAppModule, ProjectConfigLike, synthesizeRunApp } from './run-
 import { holdSharedEngine } from './shared-engine';
 import { SHARED_ASSEMBLY_VARIABLE } from '../assembly/shared-assembly';
 import { startDynamoDbLocal } from '../engine/dynamodb-local';
+import { testEngineJavaOptions } from '../engine/java-options';
 import { SHARED_DYNAMODB_ENDPOINT_VARIABLE } from '../engine/shared-dynamodb';
 
 export default async function globalSetup(_globalConfig: unknown, projectConfig: ProjectConfigLike): Promise<void> {
   const appModule = configuredAppModule(projectConfig);
   // One given from outside (a DynamoDB Local the CI job already runs) is used as it is.
-  const engine = process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE] ? undefined : startDynamoDbLocal();
+  const engine = process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE] ? undefined : startDynamoDbLocal({ javaOptions: testEngineJavaOptions() });
   // Awaited below, after the app: a failed start is not an unhandled rejection meanwhile.
   engine?.catch(() => undefined);
   try {
