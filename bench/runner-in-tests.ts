@@ -181,7 +181,9 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
     + 'reads an assembly synthesized before jest (as after `cdk synth`); `shelf-puts-only` is @shelf/jest-dynamodb\'s preset with the '
     + 'same table and tests doing only PutItem + GetItem; `runner-per-file` is `ours` without the preset (each file starts a DynamoDB '
     + 'Local of its own). Wall time of the whole jest process, `--maxWorkers=2`; three measured rounds after a warm-up (each round is '
-    + 'five whole jest runs). CPU of the whole run: one more run of each contender, every process below jest read from /proc every 100 ms.',
+    + 'five whole jest runs). The preset\'s DynamoDB Local runs with the JVM\'s quick-start compiler (`-XX:TieredStopAtLevel=1`, '
+    + 'see docs/offline-runner.md); @shelf\'s and `runner-per-file`\'s with the JVM\'s defaults. CPU of the whole run: one more run of '
+    + 'each contender, every process below jest read from /proc every 100 ms.',
     'One test file: each generated file writes marks (its first line, its requires done, the app built, the runner started, its '
     + 'tests done, stopped); the rows give the medians over every file of every run. `load` is the requires in the file\'s fresh '
     + 'module registry (jest gives every test file its own: the runner\'s bundle and aws-cdk-lib are compiled again for each), '
