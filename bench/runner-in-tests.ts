@@ -129,8 +129,19 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
     await engine.stop();
   }
 
+  // What a CLI's start is made of: DynamoDB Local alone (the JVM with its defaults, as the CLI starts it), until it answers.
+  const jvmStarts: number[] = [];
+  for (let round = 0; round < (options.quick ? 1 : 3); round++) {
+    const t0 = performance.now();
+    const jvm = await startDynamoDbLocal();
+    jvmStarts.push(performance.now() - t0);
+    await jvm.stop();
+  }
+  measurements.push(measurement(section, 'DynamoDB Local alone, as the CLI starts it', 'floor', 'start', 'ms', jvmStarts));
+
   // 5-6. The CLI, as a user runs it on a synthesized app: its start, then (one record through every table, so
   // every function is warm) the memory and idle CPU of all its processes: the runner, DynamoDB Local, workers.
+  let startOne: number[] = [];
   for (const tables of [1, 20]) {
     const idleSeconds = options.quick ? 5 : 15;
     const settleSeconds = options.quick ? 15 : 20;
@@ -163,11 +174,14 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
       measurement(section, label, 'ours', 'CPU, the first 15 s after the last invocation', '% of a core', cpuJustAfter),
       measurement(section, label, 'ours', 'CPU while idle (settled)', '% of a core', cpu),
     );
+    if (tables === 1) startOne = startMs;
     const cpuGoal = tables === 1 ? 2 : 5;
     goal(`CPU of an idle runner, ${tables} table${tables === 1 ? '' : 's'}: under ${cpuGoal}% of a core`, median(cpu) < cpuGoal,
       `${median(cpu).toFixed(1)}% settled (${median(cpuJustAfter).toFixed(1)}% in the first 15 s after the last invocation)`);
     if (tables === 20) {
-      goal('an app with 20 stream-triggered tables: start at most 3 s', median(startMs) <= 3000, `${median(startMs).toFixed(0)} ms`);
+      goal('an app with 20 stream-triggered tables: start at most 3 s', median(startMs) <= 3000,
+        `${median(startMs).toFixed(0)} ms, of which DynamoDB Local's JVM alone takes ${median(jvmStarts).toFixed(0)} ms to answer `
+        + `(${median(startOne).toFixed(0)} ms for the app of 1 table)`);
       goal('and at most 600 MiB for all its processes', median(memory) <= 600,
         `${median(memory).toFixed(0)} MiB with every function warm (${median(memoryAtStart).toFixed(0)} MiB after start, before any invocation)`);
     }
