@@ -995,12 +995,6 @@ function readApp(cdkOut: string, options: LocalRunnerOptions, tableNamePrefix: s
   return { model, tables, buckets };
 }
 
-/**
- * The construct path of every CloudFormation resource of an app synthesized in process, by
- * `<stackName>/<logicalId>`: an assembly has `aws:cdk:path` metadata only when the CDK CLI synthesizes it.
- * Read from the construct tree by shape (a CfnResource has `cfnResourceType`, `logicalId` and `stack`), so
- * the runner does not load aws-cdk-lib itself.
- */
 let runnersStarted = 0;
 
 /** A table name prefix no other runner of the jest run uses: the process (one per jest worker) and a count. */

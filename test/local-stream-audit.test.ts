@@ -128,3 +128,18 @@ test('an iterator that expired, or a call that failed, is read again from the cu
   await audit.refresh();
   expect(seqs(audit)).toEqual(['1', '2', '3']);
 });
+
+test('a refresh whose DescribeStream failed describes the stream again at the next one', async () => {
+  const stream = new Shards();
+  stream.add('s1', '1');
+  const describe = stream.describeStream.bind(stream);
+  let failures = 1;
+  stream.describeStream = async () => {
+    if (failures-- > 0) throw Object.assign(new Error('unavailable'), { name: 'InternalServerError' });
+    return describe();
+  };
+  const audit = new StreamAudit(stream, 'arn', () => undefined);
+  await expect(audit.refresh()).rejects.toThrow('unavailable');
+  await audit.refresh();
+  expect(seqs(audit)).toEqual(['1']);
+});

@@ -9,7 +9,10 @@ import * as path from 'path';
 /** Kept in the assembly's folder: `<stack name>/<logical id>` -> construct path. */
 const FILE = 'construct-paths.local-runner.json';
 
-/** `<stack name>/<logical id>` -> construct path, for every CloudFormation resource in the app's tree. */
+/**
+ * `<stack name>/<logical id>` -> construct path, for every CloudFormation resource in the app's tree. Read by
+ * shape (a CfnResource has `cfnResourceType`, `logicalId` and `stack`), so the runner does not load aws-cdk-lib itself.
+ */
 export function constructPathsOf(app: { readonly node?: { findAll(): readonly unknown[] } }): Map<string, string> {
   const paths = new Map<string, string>();
   for (const construct of app.node?.findAll() ?? []) {

@@ -21,6 +21,8 @@ export interface DynamoDbLocalOptions {
   readonly javaCommand?: string;
   /** Options for the JVM (before `-jar`), e.g. `-Xmx512m`. Default: none. */
   readonly javaOptions?: readonly string[];
+  /** Called once the JVM's process is spawned, well before it answers (work meant to overlap its start waits for it). */
+  readonly onSpawned?: () => void;
   /** Keep the data in memory (default true); when false, data goes to `dbPath`. */
   readonly inMemory?: boolean;
   /** Where to keep the data file when `inMemory` is false. */
@@ -80,6 +82,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   // or it would exit before the runner reads the streams for its ledger. Whoever started it decides when it
   // stops; the watchdog still kills it if that process dies without a word (SIGKILL).
   const child = spawn(javaCommand, args, { cwd: jarDirectory, stdio: ['ignore', 'pipe', 'pipe'], detached: OWN_PROCESS_GROUP });
+  options.onSpawned?.();
   const watchdog = killOnParentDeath(child, 'dynamodb-local-watchdog');
   running.set(child, watchdog);
   let output = '';

@@ -9,3 +9,12 @@ export function s3Modules(): typeof S3Modules {
   loaded ??= require('./s3-modules') as typeof S3Modules;
   return loaded;
 }
+
+/** Throws, naming `what`, when the S3 parts cannot be found (a broken install): without loading them. */
+export function requireResolvableS3Modules(what: string): void {
+  try {
+    require.resolve('./s3-modules');
+  } catch (error) {
+    throw new Error(`${what} could not start: its code (s3-modules) is missing: ${(error as Error).message}`, { cause: error });
+  }
+}

@@ -18,7 +18,7 @@ import { createServer, RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import { s3Modules } from './lazy-s3';
+import { requireResolvableS3Modules, s3Modules } from './lazy-s3';
 
 export interface LocalS3Options {
   /** Where s3rver keeps objects (s3rver's filesystem store). */
@@ -49,8 +49,10 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as 
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   const directory = path.resolve(options.directory);
   const where = `local S3 (s3rver) on 127.0.0.1:${options.port ?? '<a free port>'} with directory ${directory}`;
-  // s3rver is loaded and made at the first request or bucket, not here: most apps have no bucket, and the
-  // endpoint is still there for a function that calls S3 anyway (it gets S3's own answer, never AWS's).
+  // s3rver is loaded and made at the first request, not here: most test files never send one, and the endpoint
+  // is still there for a function that calls S3 anyway (it gets S3's own answer, never AWS's). That it can be
+  // loaded is checked now, so that a broken install fails the start rather than every request.
+  requireResolvableS3Modules(where);
   let app: S3rverInstance | undefined;
   let handle: RequestListener | undefined;
   const s3rverApp = (): S3rverInstance => {

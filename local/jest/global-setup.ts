@@ -6,23 +6,30 @@
  * file, and runs the assembly.
  */
 import { configuredAppModule, ProjectConfigLike, synthesizeRunApp } from './run-app';
-import { holdSharedEngine } from './shared-engine';
+import { holdSharedAssembly, holdSharedEngine } from './shared-engine';
 import { SHARED_ASSEMBLY_VARIABLE } from '../assembly/shared-assembly';
 import { startDynamoDbLocal } from '../engine/dynamodb-local';
 import { testEngineJavaOptions } from '../engine/java-options';
 import { SHARED_DYNAMODB_ENDPOINT_VARIABLE } from '../engine/shared-dynamodb';
 
-export default async function globalSetup(_globalConfig: unknown, projectConfig: ProjectConfigLike): Promise<void> {
+export default async function globalSetup(_globalConfig: unknown, projectConfig?: ProjectConfigLike): Promise<void> {
   const appModule = configuredAppModule(projectConfig);
   // One given from outside (a DynamoDB Local the CI job already runs) is used as it is.
-  const engine = process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE] ? undefined : startDynamoDbLocal({ javaOptions: testEngineJavaOptions() });
+  let spawned = (): void => undefined;
+  const jvmSpawned = new Promise<void>((resolve) => (spawned = resolve));
+  const engine = process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE]
+    ? undefined
+    : startDynamoDbLocal({ javaOptions: testEngineJavaOptions(), onSpawned: () => spawned() });
   // Awaited below, after the app: a failed start is not an unhandled rejection meanwhile.
   engine?.catch(() => undefined);
   try {
-    // The app is built in this process while the JVM starts in its own. Its folder is aws-cdk-lib's (a temporary
-    // one unless the app names its outdir), as for an app synthesized in a test.
     if (appModule) {
+      // The app is built in this process while the JVM starts in its own: once the JVM is spawned (or could not
+      // be), since building the app leaves the event loop no turn. Its folder is aws-cdk-lib's (a temporary one
+      // unless the app names its outdir), as for an app synthesized in a test.
+      if (engine) await Promise.race([jvmSpawned, engine.then(() => undefined, () => undefined)]);
       const assembly = await synthesizeRunApp(appModule);
+      holdSharedAssembly(assembly);
       process.env[SHARED_ASSEMBLY_VARIABLE] = assembly;
     }
   } catch (error) {

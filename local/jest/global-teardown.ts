@@ -1,10 +1,10 @@
 /** The jest preset's global teardown: stops the DynamoDB Local its global setup started (none was given). */
-import { releaseSharedEngine } from './shared-engine';
+import { releaseSharedAssembly, releaseSharedEngine } from './shared-engine';
 import { SHARED_ASSEMBLY_VARIABLE } from '../assembly/shared-assembly';
 import { SHARED_DYNAMODB_ENDPOINT_VARIABLE } from '../engine/shared-dynamodb';
 
 export default async function globalTeardown(): Promise<void> {
-  delete process.env[SHARED_ASSEMBLY_VARIABLE];
+  if (releaseSharedAssembly() !== undefined) delete process.env[SHARED_ASSEMBLY_VARIABLE];
   const engine = releaseSharedEngine();
   if (!engine) return;
   delete process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE];

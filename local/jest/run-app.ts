@@ -7,9 +7,11 @@
  * globals: { 'cdk-stream-triggered-table': { app: 'test/orders-app.ts' } }
  * ```
  *
- * The module (relative to the config's rootDir, transformed as jest transforms the tests) exports, as its default
- * export or as the module itself, an aws-cdk-lib `App` (or `Stage`, or a `Stack` of one), or a function that
- * returns one (or a promise of one).
+ * The module (relative to the config's rootDir) exports, as its default export or as the module itself, an
+ * aws-cdk-lib `App` (or `Stage`, or a `Stack` of one), or a function that returns one (or a promise of one). It is
+ * loaded with Node's `require` in jest's own process, through the project's jest transform (ts-jest, babel-jest):
+ * a CommonJS module, or TypeScript compiled to one; Node resolves its imports (jest's `moduleNameMapper` is for
+ * test files). One app per jest run: with `projects`, the one of the project jest runs the global setup with.
  */
 import * as path from 'path';
 import { constructPathsOf, writeConstructPaths } from '../assembly/construct-paths';
@@ -29,19 +31,24 @@ export interface ProjectConfigLike {
 }
 
 /** The app module named in the config, if one is. */
-export function configuredAppModule(config: ProjectConfigLike): string | undefined {
-  const options = config.globals?.[CONFIG_KEY];
+export function configuredAppModule(config: ProjectConfigLike | undefined): string | undefined {
+  const options = config?.globals?.[CONFIG_KEY];
   if (options === undefined) return undefined;
   const app = (options as { app?: unknown } | null)?.app;
   if (typeof app !== 'string' || app === '') {
     throw new Error(`jest config globals['${CONFIG_KEY}'].app must be the path of the module that builds the app, got ${JSON.stringify(app)}`);
   }
-  return path.resolve(config.rootDir, app);
+  return path.resolve(config!.rootDir, app);
 }
 
 /** Builds the app of `modulePath` and synthesizes it; resolves to the assembly's folder (construct paths kept in it). */
 export async function synthesizeRunApp(modulePath: string): Promise<string> {
   const where = `the app module ${modulePath} (jest config globals['${CONFIG_KEY}'].app)`;
+  // Jest runs the global setup again for every run of --watch, in the same process: the user's modules (not
+  // packages) are loaded afresh, or an edited stack would go untested.
+  for (const file of Object.keys(require.cache)) {
+    if (!file.split(path.sep).includes('node_modules')) delete require.cache[file];
+  }
   let exported: unknown;
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -49,13 +56,20 @@ export async function synthesizeRunApp(modulePath: string): Promise<string> {
   } catch (error) {
     throw new Error(`${where} could not be loaded: ${(error as Error).message}`, { cause: error });
   }
-  let value = (exported as { default?: unknown } | null)?.default ?? exported;
-  if (typeof value === 'function') value = await (value as () => unknown)();
-  const app = synthesizable(value);
-  if (!app) {
-    throw new Error(`${where} exports neither an App (a Stage, or a Stack of one) nor a function that returns one`);
+  let app: Synthesizable | undefined;
+  let directory: string;
+  try {
+    let value = (exported as { default?: unknown } | null)?.default ?? exported;
+    if (typeof value === 'function') value = await (value as () => unknown)();
+    app = synthesizable(value);
+    if (!app) {
+      throw new Error(`${where} exports neither an App (a Stage, or a Stack of one) nor a function that returns one`);
+    }
+    directory = path.resolve(app.synth().directory);
+  } catch (error) {
+    if (!app && (error as Error).message.startsWith(where)) throw error;
+    throw new Error(`${where} could not be built and synthesized: ${(error as Error).message}`, { cause: error });
   }
-  const directory = path.resolve(app.synth().directory);
   writeConstructPaths(directory, constructPathsOf(app));
   return directory;
 }

@@ -73,7 +73,19 @@ export class StreamAudit {
     }
     // A shard gets children only when it closes, so while every shard read so far is open there is no other.
     if (!this.mustDescribe) return;
+    // Cleared first, so that a shard closing or an iterator lost during this pass sets it again; a pass that fails
+    // sets it again below, so the next refresh describes the stream too.
     this.mustDescribe = false;
+    try {
+      await this.readNewShards();
+    } catch (e) {
+      this.mustDescribe = true;
+      throw e;
+    }
+  }
+
+  /** Describes the stream and reads every shard not read to its end yet from its cursor (or the mapping's start). */
+  private async readNewShards(): Promise<void> {
     for (const shard of await this.source.describeStream(this.streamArn)) {
       if (this.open.has(shard.shardId) || this.closed.has(shard.shardId)) continue;
       const after = this.cursors.has(shard.shardId) ? this.cursors.get(shard.shardId) : this.startAfter(shard.shardId);
