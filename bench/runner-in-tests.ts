@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -7,7 +7,7 @@ import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { App, Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { cpuSeconds, processTree, residentMiB } from './lib/process-tree';
+import { cpuSeconds, processTree, residentMiB, sampleTreeCpu } from './lib/process-tree';
 import { alternate, measurement, median, percentile, ratio } from './lib/stats';
 import type { Goal, Measurement, Ratio, SectionOptions, SectionResult } from './lib/types';
 import { startDynamoDbLocal } from '../local/engine/dynamodb-local';
@@ -19,6 +19,8 @@ const root = path.join(__dirname, '..');
 const section = 'runner-in-tests';
 const CONTENDERS = ['ours', 'ours-app-per-run', 'ours-from-assembly', 'shelf-puts-only', 'runner-per-file'] as const;
 type Contender = (typeof CONTENDERS)[number];
+/** The contenders whose files' phases and processes' CPU are shown (one runner per file is there for its wall time). */
+const PROFILED = ['ours', 'ours-app-per-run', 'ours-from-assembly', 'shelf-puts-only'] as const;
 
 /**
  * The runner as it lives in a user's test suite: a jest suite of 10 files x 3 tests against the
@@ -39,7 +41,7 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
   const suiteRounds = Math.min(3, options.runs);
   const phases = new Map<Contender, FilePhases[]>(CONTENDERS.map((c) => [c, []]));
   const suite = await alternate(CONTENDERS, suiteRounds, async (contender) => {
-    const jestRun = jestSuite(contender, files);
+    const jestRun = await jestSuite(contender, files);
     phases.get(contender)!.push(...jestRun.phases);
     options.log(`jest suite, ${contender}: ${(jestRun.wall / 1000).toFixed(1)} s`);
     return { wall: jestRun.wall };
@@ -49,7 +51,7 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
     measurements.push(measurement(section, scenario, c, 'wall time', 'ms', suite[c].wall));
   }
   // Where a file's time goes (every file of every run, warm-up included): what the ratios below are made of.
-  for (const c of ['ours', 'ours-app-per-run', 'ours-from-assembly', 'shelf-puts-only'] as const) {
+  for (const c of PROFILED) {
     for (const p of PHASES) {
       measurements.push(measurement(section, `${scenario}: one test file`, c, p, 'ms', phases.get(c)!.map((f) => f[p])));
     }
@@ -58,8 +60,8 @@ export async function run(options: SectionOptions): Promise<SectionResult> {
   // the sampling itself takes some CPU).
   const cpuScenario = `${scenario}: CPU of the whole run, one untimed run`;
   const cpuOf = new Map<Contender, Map<string, number>>();
-  for (const c of ['ours', 'ours-app-per-run', 'ours-from-assembly', 'shelf-puts-only'] as const) {
-    const byKind = jestSuite(c, files, true).cpuByKind!;
+  for (const c of PROFILED) {
+    const byKind = (await jestSuite(c, files, true)).cpuByKind!;
     cpuOf.set(c, byKind);
     for (const kind of CPU_KINDS) measurements.push(measurement(section, cpuScenario, c, `${kind} CPU`, 's', [byKind.get(kind) ?? 0]));
   }
@@ -353,7 +355,8 @@ function filePhases(marksFile: string): FilePhases[] {
 }
 
 /** Writes a jest project of `files` test files for the contender, runs jest on it: its wall time and where each file's time went. */
-function jestSuite(contender: Contender, files: number, sampleCpu = false): { wall: number; phases: FilePhases[]; cpuByKind?: Map<string, number> } {
+async function jestSuite(contender: Contender, files: number, sampleCpu = false):
+Promise<{ wall: number; phases: FilePhases[]; cpuByKind?: Map<string, number> }> {
   if (!existsSync(path.join(root, 'lib', 'index.js'))) throw new Error('lib/ is not built: run `npx projen compile` first');
   const project = mkdtempSync(path.join(tmpdir(), `bench-jest-${contender}-`));
   try {
@@ -404,57 +407,37 @@ function jestSuite(contender: Contender, files: number, sampleCpu = false): { wa
     const env: NodeJS.ProcessEnv = { ...process.env, BENCH_MARKS: marksFile };
     delete env[SHARED_DYNAMODB_ENDPOINT_VARIABLE];
     delete env.JEST_WORKER_ID;
-    const jest = [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--maxWorkers=2'];
-    const cpuFile = path.join(project, 'cpu.json');
-    const result = spawnSync(process.execPath, sampleCpu ? ['-e', CPU_SAMPLER, cpuFile, ...jest] : jest, {
-      cwd: project, env, encoding: 'utf-8', timeout: 600_000,
+    const jest = spawn(process.execPath, [path.join(root, 'node_modules', 'jest', 'bin', 'jest.js'), '--ci', '--maxWorkers=2'], {
+      cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let output = '';
+    jest.stdout.on('data', (chunk) => (output += chunk));
+    jest.stderr.on('data', (chunk) => (output += chunk));
+    const sampler = sampleCpu ? sampleTreeCpu(jest.pid!, (pid, ppid, command) => processKind(jest.pid!, pid, ppid, command)) : undefined;
+    const killer = setTimeout(() => jest.kill('SIGKILL'), 600_000);
+    const status = await new Promise<number | null>((resolve) => jest.once('exit', resolve));
+    clearTimeout(killer);
     const wall = performance.now() - started;
-    if (result.status !== 0) throw new Error(`jest (${contender}) failed:\n${result.stdout}\n${result.stderr}`.slice(-4000));
+    const cpuByKind = sampler?.stop();
+    if (status !== 0) throw new Error(`jest (${contender}) failed:\n${output}`.slice(-4000));
     const phases = filePhases(marksFile);
     if (phases.length !== files) throw new Error(`jest (${contender}): marks of ${phases.length} files, not ${files}`);
-    if (!sampleCpu) return { wall, phases };
-    const cpuByKind = new Map(Object.entries(JSON.parse(readFileSync(cpuFile, 'utf-8')) as Record<string, number>));
     return { wall, phases, cpuByKind };
   } finally {
     rmSync(project, { recursive: true, force: true });
   }
 }
 
-/** The kinds of process a jest run has, as the CPU sampler names them. */
+/** The kinds of process a jest run has. */
 const CPU_KINDS = ['jest parent', 'jest workers', 'DynamoDB Local (JVM)', 'function processes', 'other'] as const;
 
-/**
- * `node -e CPU_SAMPLER <out.json> <jest args...>`: runs jest, reads the CPU (user + system) of every process below
- * it from /proc every 100 ms (a process's last reading before it ends counts), writes the seconds per kind to out.json.
- */
-const CPU_SAMPLER = `
-const fs = require('fs');
-const { spawn } = require('child_process');
-const [out, ...args] = process.argv.slice(1);
-const last = new Map();
-const stat = (pid) => { try { const t = fs.readFileSync('/proc/' + pid + '/stat', 'utf-8'); const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(f[1]), cpu: (Number(f[11]) + Number(f[12])) / 100 }; } catch { return undefined; } };
-const kind = (pid, parent) => { let cmd = ''; try { cmd = fs.readFileSync('/proc/' + pid + '/cmdline', 'utf-8'); } catch {}
-  return /DynamoDBLocal/.test(cmd) ? 'DynamoDB Local (JVM)' : /function-worker/.test(cmd) ? 'function processes'
-    : pid === child.pid ? 'jest parent' : parent === child.pid && /node/.test(cmd) ? 'jest workers' : 'other'; };
-const child = spawn(process.execPath, args, { stdio: 'inherit' });
-const sample = () => {
-  const parents = new Map();
-  for (const entry of fs.readdirSync('/proc')) { if (!/^\\d+$/.test(entry)) continue; const s = stat(entry); if (s) parents.set(Number(entry), s); }
-  const visit = (pid) => { const s = parents.get(pid); if (!s) return;
-    const seen = last.get(pid) || { kind: kind(pid, s.ppid), cpu: 0 }; seen.cpu = s.cpu; last.set(pid, seen);
-    for (const [p, c] of parents) if (c.ppid === pid) visit(p); };
-  visit(child.pid);
-};
-const timer = setInterval(sample, 100);
-child.on('exit', (code) => {
-  clearInterval(timer);
-  const byKind = {};
-  for (const { kind, cpu } of last.values()) byKind[kind] = (byKind[kind] || 0) + cpu;
-  fs.writeFileSync(out, JSON.stringify(byKind));
-  process.exit(code ?? 1);
-});`;
+/** What a process of a jest run is, for its CPU: the JVM, a function's process, jest itself, or one of its workers. */
+function processKind(jestPid: number, pid: number, ppid: number, command: string): (typeof CPU_KINDS)[number] {
+  if (/DynamoDBLocal/.test(command)) return 'DynamoDB Local (JVM)';
+  if (/function-worker/.test(command)) return 'function processes';
+  if (pid === jestPid) return 'jest parent';
+  return ppid === jestPid && /node/.test(command) ? 'jest workers' : 'other';
+}
 
 /** The tests of a runner test file, once its `beforeAll` has started `runner`. */
 const RUNNER_TESTS = `afterAll(async () => {
@@ -472,29 +455,11 @@ for (const i of [1, 2, 3]) {
 }
 `;
 
-const RUNNER_TEST = `${MARK_HELPER}const { App, Stack } = require('aws-cdk-lib');
+/** The one-table app, built as a test file or the app module builds it: `app` is the App. */
+const BUILD_ORDERS_APP = `const { App, Stack } = require('aws-cdk-lib');
 const dynamodb = require('aws-cdk-lib/aws-dynamodb');
 const { StreamTriggeredTable } = require('cdk-stream-triggered-table');
-const { LocalRunner } = require('cdk-stream-triggered-table/local');
-mark('loaded');
-
-let runner;
-beforeAll(async () => {
-  const app = new App();
-  const stack = new Stack(app, 'Suite');
-  new StreamTriggeredTable(stack, 'Orders', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, createAlarms: false });
-  mark('built');
-  runner = await LocalRunner.start({ app });
-  mark('started');
-});
-${RUNNER_TESTS}`;
-
-/** The app of the preset's config (`globals`), built and synthesized once per jest run by its global setup. */
-const ORDERS_APP_MODULE = `const { App, Stack } = require('aws-cdk-lib');
-const dynamodb = require('aws-cdk-lib/aws-dynamodb');
-const { StreamTriggeredTable } = require('cdk-stream-triggered-table');
-
-module.exports = () => {
+const buildApp = () => {
   const app = new App();
   const stack = new Stack(app, 'Suite');
   new StreamTriggeredTable(stack, 'Orders', { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, createAlarms: false });
@@ -502,30 +467,40 @@ module.exports = () => {
 };
 `;
 
-/** The same tests on the jest run's app (the README's suite): the test file loads no aws-cdk-lib. */
-const RUNNER_APP_PER_RUN_TEST = `${MARK_HELPER}const { LocalRunner } = require('cdk-stream-triggered-table/local');
+/** A test file that builds the app itself and passes it to `LocalRunner.start({ app })`. */
+const RUNNER_TEST = `${MARK_HELPER}${BUILD_ORDERS_APP}const { LocalRunner } = require('cdk-stream-triggered-table/local');
 mark('loaded');
-mark('built');
 
 let runner;
 beforeAll(async () => {
-  runner = await LocalRunner.start();
+  const app = buildApp();
+  mark('built');
+  runner = await LocalRunner.start({ app });
   mark('started');
 });
 ${RUNNER_TESTS}`;
 
-/** The same tests on an assembly synthesized before jest (`cdk synth`): the test file loads no aws-cdk-lib. */
-const RUNNER_FROM_ASSEMBLY_TEST = `${MARK_HELPER}const path = require('path');
+/** The app of the preset's config (`globals`), built and synthesized once per jest run by its global setup. */
+const ORDERS_APP_MODULE = `${BUILD_ORDERS_APP}module.exports = buildApp;
+`;
+
+/** The same tests on an app built elsewhere (`start` gives `LocalRunner.start` its arguments): the test file loads no aws-cdk-lib. */
+const runnerTestWithoutApp = (start: string) => `${MARK_HELPER}const path = require('path');
 const { LocalRunner } = require('cdk-stream-triggered-table/local');
 mark('loaded');
 mark('built');
 
 let runner;
 beforeAll(async () => {
-  runner = await LocalRunner.start({ cdkOut: path.join(__dirname, 'cdk.out') });
+  runner = await LocalRunner.start(${start});
   mark('started');
 });
 ${RUNNER_TESTS}`;
+
+/** On the jest run's app (the README's suite). */
+const RUNNER_APP_PER_RUN_TEST = runnerTestWithoutApp('');
+/** On an assembly synthesized before jest (`cdk synth`). */
+const RUNNER_FROM_ASSEMBLY_TEST = runnerTestWithoutApp("{ cdkOut: path.join(__dirname, 'cdk.out') }");
 
 const SHELF_TEST = (file: number, port: number) => `${MARK_HELPER}const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
 const { DynamoDBDocumentClient, GetCommand, PutCommand } = require('@aws-sdk/lib-dynamodb');

@@ -388,8 +388,9 @@ export class LocalRunner {
    */
   public static async start(options: LocalRunnerOptions = {}): Promise<LocalRunner> {
     // The jest run's app, synthesized once by the preset, when the test names none.
-    const shared = options.app === undefined && options.cdkOut === undefined ? (process.env[SHARED_ASSEMBLY_VARIABLE] || undefined) : undefined;
-    const cdkOut = options.app ? path.resolve(options.app.synth().directory) : path.resolve(options.cdkOut ?? shared ?? 'cdk.out');
+    const sharedAssembly = options.app === undefined && options.cdkOut === undefined
+      ? (process.env[SHARED_ASSEMBLY_VARIABLE] || undefined) : undefined;
+    const cdkOut = options.app ? path.resolve(options.app.synth().directory) : path.resolve(options.cdkOut ?? sharedAssembly ?? 'cdk.out');
     const constructPaths = options.app ? constructPathsOf(options.app) : readConstructPaths(cdkOut);
     const sharedEndpoint = options.endpoint ? undefined : (process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE] || undefined);
     const externalEndpoint = options.endpoint ?? sharedEndpoint;
@@ -398,7 +399,7 @@ export class LocalRunner {
     // Everything that can be refused is read before anything starts.
     const { model, tables, buckets } = readApp(cdkOut, options, options.tableNamePrefix ?? ownPrefix, constructPaths);
     // An app synthesized here, or by the preset, lives in a folder shared by every test file: its runner folder is its own.
-    const temporaryOutDir = options.outDir === undefined && (options.app !== undefined || shared !== undefined);
+    const temporaryOutDir = options.outDir === undefined && (options.app !== undefined || sharedAssembly !== undefined);
     const outDir = path.resolve(options.outDir ?? (temporaryOutDir
       ? mkdtempSync(path.join(tmpdir(), 'local-runner-'))
       : path.join(path.dirname(cdkOut), '.local-runner')));

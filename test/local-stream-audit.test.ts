@@ -78,11 +78,17 @@ class Shards implements StreamSource {
 
 const seqs = (audit: StreamAudit) => audit.records.map((r) => r.sequenceNumber);
 
-test('a refresh goes on from the open shard\'s last iterator: one GetRecords when nothing is new, no describe', async () => {
+/** A stream of one shard holding `records`, and its audit after a first refresh. */
+async function audited(shardId: string, ...records: string[]): Promise<{ stream: Shards; audit: StreamAudit }> {
   const stream = new Shards();
-  stream.add('s1', '1', '2');
+  stream.add(shardId, ...records);
   const audit = new StreamAudit(stream, 'arn', () => undefined);
   await audit.refresh();
+  return { stream, audit };
+}
+
+test('a refresh goes on from the open shard\'s last iterator: one GetRecords when nothing is new, no describe', async () => {
+  const { stream, audit } = await audited('s1', '1', '2');
   expect(seqs(audit)).toEqual(['1', '2']);
   expect(stream.calls).toEqual({ describeStream: 1, getShardIterator: 1, getRecords: 2 });
 
@@ -95,10 +101,7 @@ test('a refresh goes on from the open shard\'s last iterator: one GetRecords whe
 });
 
 test('a shard that closes is read to its end, then the stream is described for its children', async () => {
-  const stream = new Shards();
-  stream.add('parent', '1');
-  const audit = new StreamAudit(stream, 'arn', () => undefined);
-  await audit.refresh();
+  const { stream, audit } = await audited('parent', '1');
   stream.add('parent', '2');
   stream.shards.get('parent')!.closed = true;
   stream.add('child', '3', '4');
@@ -113,10 +116,7 @@ test('a shard that closes is read to its end, then the stream is described for i
 });
 
 test('an iterator that expired, or a call that failed, is read again from the cursor: each record once', async () => {
-  const stream = new Shards();
-  stream.add('s1', '1');
-  const audit = new StreamAudit(stream, 'arn', () => undefined);
-  await audit.refresh();
+  const { stream, audit } = await audited('s1', '1');
   stream.add('s1', '2');
   stream.expireNext = true;
   await audit.refresh();

@@ -53,34 +53,34 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   // is still there for a function that calls S3 anyway (it gets S3's own answer, never AWS's). That it can be
   // loaded is checked now, so that a broken install fails the start rather than every request.
   requireResolvableS3Modules(where);
-  let app: S3rverInstance | undefined;
-  let handle: RequestListener | undefined;
-  const s3rverApp = (): S3rverInstance => {
-    if (app) return app;
+  let handler: RequestListener | undefined;
+  const s3rverHandler = (): RequestListener => {
+    if (handler) return handler;
     const s3rver = loadS3rver();
     // s3rver looks the access key up in its account registry (unknown ones get InvalidAccessKeyId); it does not
     // verify SigV4 signatures, so allowMismatchedSignatures would change nothing: registering the key is what counts.
     s3rver.AWSAccount.DUMMY_ACCOUNT.createKeyPair(LOCAL_CREDENTIALS.accessKeyId, LOCAL_CREDENTIALS.secretAccessKey);
-    app = new s3rver.S3rver({
+    const app = new s3rver.S3rver({
       directory,
       silent: true,
       // Path-style only: a host name (say host.docker.internal) must not be read as a bucket name.
       vhostBuckets: false,
     });
-    handle = app.getMiddleware();
-    return app;
+    handler = app.getMiddleware();
+    return handler;
   };
 
   // Our own HTTP server around s3rver's request handler (its documented getMiddleware): s3rver's run() never
   // settles when the port is taken, the error escaping as an uncaught exception instead.
   const httpServer = createServer((request, response) => {
+    let handle: RequestListener;
     try {
-      s3rverApp();
+      handle = s3rverHandler();
     } catch (error) {
       response.writeHead(500, { 'content-type': 'text/plain' }).end(`${where} could not start: ${(error as Error).message}`);
       return;
     }
-    handle!(request, response);
+    handle(request, response);
   });
   try {
     await fs.mkdir(directory, { recursive: true });
@@ -134,7 +134,6 @@ function isBucketName(name: string): boolean {
 // --- s3rver, which ships no types: the parts used here ---
 
 interface S3rverInstance {
-  readonly store: FilesystemStore;
   getMiddleware(): RequestListener;
 }
 

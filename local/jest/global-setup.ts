@@ -6,7 +6,7 @@
  * file, and runs the assembly.
  */
 import { configuredAppModule, ProjectConfigLike, synthesizeRunApp } from './run-app';
-import { holdSharedAssembly, holdSharedEngine } from './shared-engine';
+import { sharedAssembly, sharedEngine } from './setup-handover';
 import { SHARED_ASSEMBLY_VARIABLE } from '../assembly/shared-assembly';
 import { startDynamoDbLocal } from '../engine/dynamodb-local';
 import { testEngineJavaOptions } from '../engine/java-options';
@@ -29,7 +29,7 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig?
       // unless the app names its outdir), as for an app synthesized in a test.
       if (engine) await Promise.race([jvmSpawned, engine.then(() => undefined, () => undefined)]);
       const assembly = await synthesizeRunApp(appModule);
-      holdSharedAssembly(assembly);
+      sharedAssembly.hold(assembly);
       process.env[SHARED_ASSEMBLY_VARIABLE] = assembly;
     }
   } catch (error) {
@@ -38,7 +38,7 @@ export default async function globalSetup(_globalConfig: unknown, projectConfig?
   }
   if (engine) {
     const started = await engine;
-    holdSharedEngine(started);
+    sharedEngine.hold(started);
     process.env[SHARED_DYNAMODB_ENDPOINT_VARIABLE] = started.endpoint;
   }
 }

@@ -15,14 +15,10 @@
  */
 import * as path from 'path';
 import { constructPathsOf, writeConstructPaths } from '../assembly/construct-paths';
+import type { SynthesizableApp } from '../runner';
 
 /** The key of the preset's options in the jest config's `globals`. */
 export const CONFIG_KEY = 'cdk-stream-triggered-table';
-
-interface Synthesizable {
-  readonly node?: { readonly root?: unknown; findAll(): readonly unknown[] };
-  synth(): { readonly directory: string };
-}
 
 /** What the global setup reads of the project config jest gives it. */
 export interface ProjectConfigLike {
@@ -56,28 +52,29 @@ export async function synthesizeRunApp(modulePath: string): Promise<string> {
   } catch (error) {
     throw new Error(`${where} could not be loaded: ${(error as Error).message}`, { cause: error });
   }
-  let app: Synthesizable | undefined;
+  const failed = (error: unknown): never => {
+    throw new Error(`${where} could not be built and synthesized: ${(error as Error).message}`, { cause: error });
+  };
+  const built: unknown = await (async () => {
+    const value = (exported as { default?: unknown } | null)?.default ?? exported;
+    return typeof value === 'function' ? (value as () => unknown)() : value;
+  })().catch(failed);
+  const app = synthesizable(built);
+  if (!app) throw new Error(`${where} exports neither an App (a Stage, or a Stack of one) nor a function that returns one`);
   let directory: string;
   try {
-    let value = (exported as { default?: unknown } | null)?.default ?? exported;
-    if (typeof value === 'function') value = await (value as () => unknown)();
-    app = synthesizable(value);
-    if (!app) {
-      throw new Error(`${where} exports neither an App (a Stage, or a Stack of one) nor a function that returns one`);
-    }
     directory = path.resolve(app.synth().directory);
   } catch (error) {
-    if (!app && (error as Error).message.startsWith(where)) throw error;
-    throw new Error(`${where} could not be built and synthesized: ${(error as Error).message}`, { cause: error });
+    return failed(error);
   }
   writeConstructPaths(directory, constructPathsOf(app));
   return directory;
 }
 
 /** The app itself, the app of a stack, or nothing. */
-function synthesizable(value: unknown): Synthesizable | undefined {
-  const isApp = (v: unknown): v is Synthesizable => typeof (v as Synthesizable | null)?.synth === 'function';
+function synthesizable(value: unknown): SynthesizableApp | undefined {
+  const isApp = (v: unknown): v is SynthesizableApp => typeof (v as SynthesizableApp | null)?.synth === 'function';
   if (isApp(value)) return value;
-  const root = (value as Synthesizable | null)?.node?.root;
+  const root = (value as { node?: { root?: unknown } } | null)?.node?.root;
   return isApp(root) ? root : undefined;
 }
