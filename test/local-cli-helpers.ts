@@ -30,8 +30,9 @@ export function bundleLocal(outdir: string, entries: readonly string[], options:
  */
 export function buildCli(): string {
   const dir = tempDir('stt-cli-bundle-');
-  bundleLocal(dir, ['cli.ts', 'lambda/function-worker.ts'], {
-    external: ['amplify-dynamodb-simulator'],
+  // The S3 parts in a file of their own next to the CLI, loaded on first use, as shipped.
+  bundleLocal(dir, ['cli.ts', 'lambda/function-worker.ts', 'engine/s3-modules.ts'], {
+    external: ['amplify-dynamodb-simulator', './s3-modules'],
     define: { 'process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED': '"true"' },
   });
   // The functions' AWS SDK (built by the bundle step), and the jar's npm package, found next to the CLI.
